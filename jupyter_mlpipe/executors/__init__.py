@@ -1,0 +1,3 @@
+from .base import Executor, TrialLaunch, TrialUpdate
+
+__all__ = ["Executor", "TrialLaunch", "TrialUpdate"]

@@ -1,0 +1,176 @@
+"""The one way jupyter-mlpipe starts and stops processes.
+
+Every command is an argv list handed to the OS as is: no shell ever sees a user value. Trials,
+supervisors and model servers start in their own session (so a whole process group can be
+signalled and they survive the caller), and are stopped with SIGTERM, a grace period, then
+SIGKILL of the whole group.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import MlpipeError
+
+
+@dataclass(frozen=True)
+class CompletedRun:
+    """The outcome of :func:`run`: exit status and the combined output."""
+
+    returncode: int
+    output: str
+
+
+def _argv(argv: Sequence[str | os.PathLike[str]]) -> list[str]:
+    if isinstance(argv, (str, bytes)):
+        raise TypeError("argv must be a list of arguments, not a string (no shell is used)")
+    return [os.fspath(a) for a in argv]
+
+
+def run(argv: Sequence[str | os.PathLike[str]], *, cwd: str | Path | None = None,
+        env: Mapping[str, str] | None = None, timeout: float | None = None,
+        on_line: Callable[[str], None] | None = None) -> CompletedRun:
+    """Run ``argv`` to completion, streaming each output line to ``on_line``.
+
+    Raises:
+        MlpipeError: the program does not exist or the timeout passed (the process group is
+            killed first).
+    """
+    args = _argv(argv)
+    try:
+        proc = subprocess.Popen(args, cwd=cwd, env=dict(env) if env is not None else None,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, errors="replace",
+                                start_new_session=True)
+    except FileNotFoundError as exc:
+        raise MlpipeError(f"cannot run {args[0]!r}: not found on PATH — install it first") from exc
+    deadline = None if timeout is None else time.monotonic() + timeout
+    lines: list[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        if on_line is not None:
+            on_line(line.rstrip("\n"))
+        if deadline is not None and time.monotonic() > deadline:
+            terminate_group(proc.pid, 0.0)
+            proc.wait()
+            raise MlpipeError(f"{args[0]} took longer than {timeout:g}s and was stopped")
+    proc.wait()
+    return CompletedRun(proc.returncode, "".join(lines))
+
+
+def spawn(argv: Sequence[str | os.PathLike[str]], *, cwd: str | Path | None = None,
+          env: Mapping[str, str] | None = None, stdout_path: str | Path | None = None,
+          detached: bool = True, die_with_parent: bool = False) -> subprocess.Popen[bytes]:
+    """Start ``argv`` in the background, its output appended to ``stdout_path``.
+
+    With ``detached`` the process leads a new session (its own process group), so it outlives
+    the caller and :func:`terminate_group` reaches its children. With ``die_with_parent``
+    (Linux) the process gets SIGTERM when the calling thread's process dies, so the children of
+    a supervisor never outlive it unobserved.
+
+    Raises:
+        MlpipeError: the program could not be started.
+    """
+    args = _argv(argv)
+    out = open(stdout_path, "ab") if stdout_path is not None else subprocess.DEVNULL  # noqa: SIM115
+    try:
+        return subprocess.Popen(args, cwd=cwd, env=dict(env) if env is not None else None,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=detached, close_fds=True,
+                                preexec_fn=_parent_death_signal if die_with_parent else None)
+    except OSError as exc:
+        raise MlpipeError(f"cannot start {args[0]!r}: {exc.strerror} — check the command") from exc
+    finally:
+        if stdout_path is not None and not isinstance(out, int):
+            out.close()
+
+
+def _parent_death_signal() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when the parent dies."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the reconciler still cleans up
+        pass
+
+
+def process_create_time(pid: int) -> float | None:
+    """The start time of ``pid`` (to tell it apart from a later process with the same pid)."""
+    import psutil
+
+    try:
+        return float(psutil.Process(pid).create_time())
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+        return None
+
+
+def pid_alive(pid: int | None, create_time: float | None = None) -> bool:
+    """Whether ``pid`` runs and, if ``create_time`` is given, is still the same process."""
+    if not pid:
+        return False
+    import psutil
+
+    try:
+        p = psutil.Process(pid)
+        if p.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return create_time is None or abs(p.create_time() - create_time) < 1.0
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
+def _signal_group(pid: int, sig: int) -> bool:
+    try:
+        os.killpg(pid, sig)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False
+
+
+def _group_alive(pid: int) -> bool:
+    try:
+        os.killpg(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    import psutil
+
+    # A group whose members are all zombies is as good as gone.
+    for p in psutil.process_iter(["pid", "status"]):
+        try:
+            if os.getpgid(p.info["pid"]) == pid and p.info["status"] != psutil.STATUS_ZOMBIE:
+                return True
+        except (ProcessLookupError, psutil.NoSuchProcess, PermissionError):
+            continue
+    return False
+
+
+def terminate_group(pid: int, grace: float) -> None:
+    """SIGTERM the process group led by ``pid``; SIGKILL it if still alive after ``grace``."""
+    if not _signal_group(pid, signal.SIGTERM):
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        _reap(pid)
+        if not _group_alive(pid):
+            return
+        time.sleep(0.05)
+    _signal_group(pid, signal.SIGKILL)
+    _reap(pid)
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass

@@ -1,0 +1,133 @@
+"""Records kept on the outputs volume, as frozen dataclasses with explicit (de)serialisation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+#: Experiment states. The first two are live; the rest are final.
+QUEUED, RUNNING = "queued", "running"
+SUCCEEDED, FAILED, STOPPED, TIMED_OUT = "succeeded", "failed", "stopped", "timed-out"
+LIVE_STATES = frozenset({QUEUED, RUNNING})
+FINAL_STATES = frozenset({SUCCEEDED, FAILED, STOPPED, TIMED_OUT})
+EXPERIMENT_STATES = LIVE_STATES | FINAL_STATES
+
+#: Group states: running while its supervisor drives it, then one final state.
+GROUP_STATES = frozenset({"created", "running", "succeeded", "failed", "stopped"})
+
+
+def _from_dict(cls: Any, data: dict[str, Any]) -> Any:
+    known = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Supervisor:
+    """Who drives a group: a detached local process (pid + its start time, to survive pid reuse)."""
+
+    pid: int
+    create_time: float
+    host: str
+    started: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Supervisor:
+        return _from_dict(cls, data)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class GroupRecord:
+    """A sweep: written when it is created, then updated by its supervisor only."""
+
+    id: int
+    project: str
+    user: str
+    name: str
+    created: float
+    spec_file: str
+    project_dir: str
+    algorithm: str
+    backend: str
+    concurrency: int
+    planned: int | None
+    kind: str = "group"
+    status: str = "created"
+    finished: float | None = None
+    message: str = ""
+    max_retries: int = 0
+    timeout: float | None = None
+    supervisor: Supervisor | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["supervisor"] = self.supervisor.to_dict() if self.supervisor else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GroupRecord:
+        data = dict(data)
+        sup = data.get("supervisor")
+        data["supervisor"] = Supervisor.from_dict(sup) if sup else None
+        return _from_dict(cls, data)  # type: ignore[no-any-return]
+
+    def evolve(self, **changes: Any) -> GroupRecord:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class ExperimentStatus:
+    """The status record of one experiment (``status.json``); its supervisor is the only writer."""
+
+    status: str = QUEUED
+    created: float | None = None
+    started: float | None = None
+    finished: float | None = None
+    exit_code: int | None = None
+    attempt: int = 0
+    pid: int | None = None
+    pid_create_time: float | None = None
+    message: str = ""
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATES
+
+    @property
+    def duration(self) -> float | None:
+        if self.started is None:
+            return None
+        if self.finished is None:
+            return None
+        return max(0.0, self.finished - self.started)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExperimentStatus:
+        return _from_dict(cls, data)  # type: ignore[no-any-return]
+
+    def evolve(self, **changes: Any) -> ExperimentStatus:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class ExperimentRecord:
+    """What is known of one experiment: its identity, params and status."""
+
+    id: int
+    group: int
+    params: dict[str, Any] = field(default_factory=dict)
+    state: ExperimentStatus = field(default_factory=ExperimentStatus)
+    path: str = ""
+
+    @property
+    def status(self) -> str:
+        return self.state.status
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "group": self.group, "params": self.params, "path": self.path,
+                **self.state.to_dict()}
