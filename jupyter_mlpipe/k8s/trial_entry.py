@@ -1,0 +1,110 @@
+"""The fixed entry point every sweep pod runs (standard library only).
+
+The Job's ConfigMap is mounted at ``$MLPIPE_JOB_DIR``; it holds this file as ``entry.py`` and one
+``<index>.json`` per trial: ``{"experiment", "attempt", "params", "argv", "env", "cwd",
+"build_steps", "outputs_path"}``. The pod reads the entry for ``$JOB_COMPLETION_INDEX`` (``0`` for
+a single-trial Job), runs each build step and then the trial's command as argument lists — user
+values never pass through a shell, and the pod's command line is the same for every sweep — and
+copies the output to the pod log and to ``output.log`` in the experiment folder. It exits with the
+command's exit code, so Kubernetes counts failures and retries per index.
+
+Build steps are split with :func:`shlex.split`; shell operators (``&&``, pipes, redirections) are
+not interpreted. This script runs inside the user's image, where jupyter-mlpipe may be absent,
+which is why it uses :mod:`subprocess` directly instead of the package's process helpers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+NOT_FOUND = 127  # the shell's convention; the Job's podFailurePolicy fails the index at once
+
+
+def load_entry(job_dir: Path, index: str) -> dict[str, Any]:
+    """The trial description for ``index`` from the mounted ConfigMap."""
+    data: dict[str, Any] = json.loads((job_dir / f"{index}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def trial_env(entry: dict[str, Any], failures: int) -> dict[str, str]:
+    """The process environment: the pod's, the trial's, and the attempt corrected for retries."""
+    env = dict(os.environ)
+    env.update({str(k): str(v) for k, v in entry.get("env", {}).items()})
+    attempt = int(entry.get("attempt", 0)) + failures
+    for key in ("MLPIPE_TRIAL_INFO", "POLYAXON_EXPERIMENT_INFO"):
+        if key in env:
+            try:
+                info = json.loads(env[key])
+                info["attempt"] = attempt
+                env[key] = json.dumps(info)
+            except (ValueError, TypeError):
+                pass
+    try:  # make the polyaxon_helper shim importable when the image has jupyter-mlpipe
+        from jupyter_mlpipe.tracking import compat_path
+
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(compat_path()),
+                                                          env.get("PYTHONPATH", "")]))
+    except Exception:  # the image may lack the package; trials still run
+        pass
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run(argv: list[str], cwd: str | None, env: dict[str, str], log: IO[str] | None) -> int:
+    """Run ``argv``, copying its output to stdout and ``log``; forward SIGTERM to it."""
+    try:
+        child = subprocess.Popen(argv, cwd=cwd or None, env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True, errors="replace")
+    except FileNotFoundError:
+        emit(f"mlpipe: command not found: {argv[0]!r} — install it in the image", log)
+        return NOT_FOUND
+    previous = signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+    try:
+        assert child.stdout is not None
+        for line in child.stdout:
+            emit(line.rstrip("\n"), log)
+        return child.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def emit(line: str, log: IO[str] | None) -> None:
+    print(line, flush=True)
+    if log is not None:
+        log.write(line + "\n")
+        log.flush()
+
+
+def main() -> int:
+    job_dir = Path(os.environ.get("MLPIPE_JOB_DIR", "/var/run/mlpipe/job"))
+    index = os.environ.get("JOB_COMPLETION_INDEX", "0")
+    failures = int(os.environ.get("MLPIPE_INDEX_FAILURES") or 0)
+    entry = load_entry(job_dir, index)
+    env = trial_env(entry, failures)
+    outputs = Path(entry["outputs_path"]) if entry.get("outputs_path") else None
+    log = None
+    if outputs is not None:
+        outputs.mkdir(parents=True, exist_ok=True)
+        log = open(outputs / "output.log", "a", encoding="utf-8")  # closed below
+    try:
+        for step in entry.get("build_steps", []):
+            emit(f"mlpipe: build step: {step}", log)
+            code = run(shlex.split(step), entry.get("cwd"), env, log)
+            if code != 0:
+                emit(f"mlpipe: build step failed with exit code {code}: {step}", log)
+                return code
+        return run([str(a) for a in entry["argv"]], entry.get("cwd"), env, log)
+    finally:
+        if log is not None:
+            log.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
