@@ -1,0 +1,191 @@
+"""Matplotlib figures that follow a :class:`SeriesStore` by updating their artists in place.
+
+One :class:`MetricFigure` per metric: a line per experiment, the best one drawn thick, red and
+on top. Two ways to refresh, chosen per call:
+
+* **full** — every line's artist gets its decimated envelope (``Line2D.set_data``) and the
+  canvas is drawn once. Used first, when the best experiment changes, and when data leaves the
+  current limits (limits grow with headroom, so this is rare while a sweep runs).
+* **incremental** — the canvas keeps its pixels; only each changed line's new tail (from its
+  last drawn point on, decimated to the pixels it spans) is drawn over it with the line's own
+  style, then the best line is drawn again so it stays on top. Cost is proportional to the new
+  points, not to the data held.
+
+Figures are built without pyplot, so they share no global state with the user's plots.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+
+from .decimate import decimate
+from .series import SeriesStore
+
+BEST_COLOR = "#d62728"
+_PALETTE = (
+    "#1f77b4",
+    "#2ca02c",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+    "#ff7f0e",
+    "#aec7e8",
+)
+_HEADROOM = 0.25  # fraction of the x range added past the newest step when limits grow
+
+
+def encode_png(rgba: Any, colors: int = 128) -> bytes:
+    """PNG bytes of an ``(h, w, 4)`` RGBA buffer, palette-quantised (fast, and ~4x smaller)."""
+    from PIL import Image
+
+    rgb = np.ascontiguousarray(np.asarray(rgba)[:, :, :3])
+    image = Image.fromarray(rgb).quantize(colors, method=Image.Quantize.FASTOCTREE)
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+def _grow(
+    current: tuple[float, float] | None, low: float, high: float, below: float, above: float
+) -> tuple[float, float] | None:
+    """New limits covering [low, high] padded by fractions of the span, or None when
+    ``current`` already covers it (limits only grow, so the canvas rarely needs a full redraw)."""
+    if current is not None and current[0] <= low and high <= current[1]:
+        return None
+    if current is not None:
+        low, high = min(low, current[0]), max(high, current[1])
+    span = high - low if high > low else (abs(high) or 1.0)
+    return low - span * below, high + span * above
+
+
+class MetricFigure:
+    """A figure for one metric whose lines are updated in place.
+
+    Args:
+        metric: the metric name shown in the title and axis label.
+        size: ``(width, height)`` in inches.
+        dpi: dots per inch. Each line is decimated to the axes' width in pixels.
+    """
+
+    def __init__(self, metric: str, size: tuple[float, float] = (6.4, 3.6), dpi: int = 100) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.lines import Line2D
+
+        self.metric = metric
+        self.figure = Figure(figsize=size, dpi=dpi, layout="constrained")
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.axes = self.figure.add_subplot()
+        self.axes.set_xlabel("step")
+        self.axes.set_ylabel(metric)
+        self.axes.grid(True, alpha=0.3)
+        self.axes.set_title(metric, fontsize="medium")
+        self.canvas.draw()  # lays the axes out once; later draws keep that layout
+        self.figure.set_layout_engine("none")
+        self.buckets = max(16, int(self.axes.bbox.width) // 2)
+        self.artists: dict[int, Any] = {}
+        self.drawn: dict[int, int] = {}  # points of each line already on the canvas
+        self.best: int | None = None
+        self.xlim: tuple[float, float] | None = None
+        self.ylim: tuple[float, float] | None = None
+        self._tail = Line2D([], [])
+        self._tail.set_figure(self.figure)
+        self._tail.axes = self.axes
+        self._tail.set_transform(self.axes.transData)
+        self._tail.set_clip_box(self.axes.bbox)
+        self.full_redraws = 0
+
+    def update(self, store: SeriesStore, dirty: set[tuple[str, int]]) -> bool:
+        """Bring the canvas up to date with ``store``; return True when its pixels changed."""
+        lines = store.lines.get(self.metric, {})
+        changed = sorted(eid for metric, eid in dirty if metric == self.metric and eid in lines)
+        for eid in changed:
+            if eid not in self.artists:
+                color = _PALETTE[len(self.artists) % len(_PALETTE)]
+                (self.artists[eid],) = self.axes.plot([], [], lw=1.0, alpha=0.6, color=color)
+                self.artists[eid].set_gid(color)
+        best = store.best(self.metric)
+        limits_moved = self._grow_limits(store)
+        if best != self.best or limits_moved or not self.full_redraws:
+            self._full(store, best)
+            return True
+        if not changed:
+            return False
+        self._incremental(store, changed)
+        return True
+
+    def _grow_limits(self, store: SeriesStore) -> bool:
+        lines = [line for line in store.lines.get(self.metric, {}).values() if line.size]
+        if not lines:
+            return False
+        x0, x1 = min(li.first_x for li in lines), max(li.last_x for li in lines)
+        y0, y1 = min(li.low for li in lines), max(li.high for li in lines)
+        xlim = _grow(self.xlim, x0, x1, 0.02, _HEADROOM)
+        ylim = _grow(self.ylim, y0, y1, 0.08, 0.08)
+        self.xlim = xlim or self.xlim
+        self.ylim = ylim or self.ylim
+        return xlim is not None or ylim is not None
+
+    def _full(self, store: SeriesStore, best: int | None) -> None:
+        lines = store.lines.get(self.metric, {})
+        for eid, artist in self.artists.items():
+            line = lines[eid]
+            artist.set_data(*decimate(line.x, line.y, self.buckets))
+            own = artist.get_gid()
+            if eid == best:
+                artist.set(lw=2.4, alpha=1.0, zorder=3, color=BEST_COLOR)
+            else:
+                artist.set(lw=1.0, alpha=0.6, zorder=2, color=own)
+            self.drawn[eid] = line.size
+        if self.xlim and self.ylim:
+            self.axes.set_xlim(*self.xlim)
+            self.axes.set_ylim(*self.ylim)
+        mode = store.modes.get(self.metric, "min")
+        title = f"{self.metric} ({mode})" + (f" — best #{best}" if best is not None else "")
+        self.axes.set_title(title, fontsize="medium")
+        self.best = best
+        self.canvas.draw()
+        self.full_redraws += 1
+
+    def _incremental(self, store: SeriesStore, changed: list[int]) -> None:
+        lines = store.lines[self.metric]
+        span = (self.xlim[1] - self.xlim[0]) if self.xlim else 1.0
+        for eid in changed:
+            line = lines[eid]
+            start = max(0, self.drawn.get(eid, 0) - 1)  # join the previous last point
+            x, y = line.x[start:], line.y[start:]
+            buckets = max(2, int(self.buckets * (x[-1] - x[0]) / span) + 1) if span > 0 else 2
+            artist = self.artists[eid]
+            # only the style that matters; Line2D.update_from deep-copies far more
+            self._tail.set(
+                color=artist.get_color(), lw=artist.get_linewidth(), alpha=artist.get_alpha()
+            )
+            self._tail.set_data(*decimate(x, y, buckets))
+            self.axes.draw_artist(self._tail)
+            self.drawn[eid] = line.size
+        if self.best is not None and self.best in self.artists:
+            best_line = lines[self.best]
+            artist = self.artists[self.best]
+            if self.best in changed:
+                artist.set_data(*decimate(best_line.x, best_line.y, self.buckets))
+            self.axes.draw_artist(artist)
+
+    def render_png(self) -> bytes:
+        """The canvas as PNG bytes (whatever :meth:`update` last drew)."""
+        return encode_png(self.canvas.buffer_rgba())
+
+    def redraw_png(self, store: SeriesStore) -> bytes:
+        """A clean full redraw (for the final picture), as PNG bytes."""
+        self._full(store, store.best(self.metric))
+        return self.render_png()
+
+    def close(self) -> None:
+        """Drop the artists (the figure was never registered with pyplot)."""
+        self.figure.clear()
+        self.artists.clear()

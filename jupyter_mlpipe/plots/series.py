@@ -1,0 +1,147 @@
+"""Metric series accumulated incrementally, one growing line per (metric, experiment).
+
+A live plot receives only new points at each refresh. :class:`SeriesStore` appends them to
+amortised-doubling numpy buffers, remembers which lines changed since the last draw, and keeps
+each line's running minimum and maximum so axes limits and the "best" experiment are known
+without rescanning the data. It knows nothing about matplotlib.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .decimate import FloatArray
+
+
+@dataclass
+class Line:
+    """One experiment's values of one metric (x = step, or the point's index when unset)."""
+
+    _x: FloatArray = field(default_factory=lambda: np.empty(64))
+    _y: FloatArray = field(default_factory=lambda: np.empty(64))
+    size: int = 0
+    low: float = math.inf
+    high: float = -math.inf
+    first_x: float = math.inf
+    last_x: float = -math.inf
+    last: float = math.nan
+
+    @property
+    def x(self) -> FloatArray:
+        return self._x[: self.size]
+
+    @property
+    def y(self) -> FloatArray:
+        return self._y[: self.size]
+
+    def extend(self, xs: Sequence[float], ys: Sequence[float]) -> None:
+        """Append points (finite values only; the caller filtered the rest)."""
+        need = self.size + len(xs)
+        if need > len(self._x):
+            capacity = max(need, 2 * len(self._x))
+            self._x = np.resize(self._x, capacity)
+            self._y = np.resize(self._y, capacity)
+        self._x[self.size : need] = xs
+        self._y[self.size : need] = ys
+        self.size = need
+        if len(ys):
+            self.low = min(self.low, min(ys))
+            self.high = max(self.high, max(ys))
+            self.last = ys[-1]
+            self.first_x = min(self.first_x, min(xs))
+            self.last_x = max(self.last_x, max(xs))
+
+
+def _finite_points(line: Line, raw: Iterable[Any]) -> tuple[list[float], list[float]]:
+    xs: list[float] = []
+    ys: list[float] = []
+    index = line.size
+    for point in raw:
+        step, value = point[0], point[-1]
+        index += 1
+        if value is None or isinstance(value, bool):
+            continue
+        try:
+            y = float(value)
+        except (TypeError, ValueError):
+            continue
+        if not math.isfinite(y):  # NaN/inf cannot be drawn on a linear axis
+            continue
+        xs.append(float(step) if step is not None else float(index - 1))
+        ys.append(y)
+    return xs, ys
+
+
+class SeriesStore:
+    """Lines per metric and experiment, fed incrementally.
+
+    Args:
+        metrics: the metric names to keep (others are ignored).
+        modes: ``{metric: "min" | "max"}``; a metric not listed is "min" when its name
+            mentions loss or error, else "max".
+    """
+
+    def __init__(self, metrics: Sequence[str], modes: Mapping[str, str] | None = None) -> None:
+        self.metrics = list(metrics)
+        self.modes = {m: (modes or {}).get(m) or default_mode(m) for m in self.metrics}
+        self.lines: dict[str, dict[int, Line]] = {m: {} for m in self.metrics}
+        self.dirty: set[tuple[str, int]] = set()
+
+    def add(self, points: Mapping[Any, Mapping[str, Iterable[Any]]]) -> int:
+        """Append ``{experiment: {metric: [(step, time, value), ...]}}``; return points added."""
+        added = 0
+        for eid, per_metric in points.items():
+            for metric, raw in per_metric.items():
+                if metric not in self.lines:
+                    continue
+                line = self.lines[metric].setdefault(int(eid), Line())
+                xs, ys = _finite_points(line, raw)
+                if xs:
+                    line.extend(xs, ys)
+                    self.dirty.add((metric, int(eid)))
+                    added += len(xs)
+        return added
+
+    def take_dirty(self) -> set[tuple[str, int]]:
+        """The lines changed since the previous call (and forget them)."""
+        dirty, self.dirty = self.dirty, set()
+        return dirty
+
+    def best(self, metric: str) -> int | None:
+        """The experiment whose best value of ``metric`` wins under the metric's mode."""
+        lines = self.lines.get(metric) or {}
+        if not lines:
+            return None
+        if self.modes[metric] == "min":
+            return min(lines, key=lambda e: (lines[e].low, e))
+        return max(lines, key=lambda e: (lines[e].high, -e))
+
+    def limits(self, metric: str) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """``((xmin, xmax), (ymin, ymax))`` over all lines of ``metric``, padded when flat."""
+        lines = [line for line in (self.lines.get(metric) or {}).values() if line.size]
+        if not lines:
+            return None
+        x0 = min(line.first_x for line in lines)
+        x1 = max(line.last_x for line in lines)
+        y0 = min(line.low for line in lines)
+        y1 = max(line.high for line in lines)
+        return _pad(x0, x1, 0.0), _pad(y0, y1, 0.05)
+
+
+def _pad(low: float, high: float, margin: float) -> tuple[float, float]:
+    if high <= low:
+        half = abs(low) * 0.05 or 0.5
+        return low - half, high + half
+    extra = (high - low) * margin
+    return low - extra, high + extra
+
+
+def default_mode(metric: str) -> str:
+    """ "min" for metrics that name a loss or an error, "max" otherwise."""
+    lowered = metric.lower()
+    return "min" if any(word in lowered for word in ("loss", "error", "mse", "mae")) else "max"
