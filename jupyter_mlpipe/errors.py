@@ -16,6 +16,7 @@ in the CLI, JSON errors in the server extension)::
     │   └── BuilderNotFound  no docker, podman or buildah on PATH
     ├── DeployError          the model could not be served
     ├── PredictError         the model server answered with an error
+    ├── TrackingError        a metric value or the trial environment is unusable (also ValueError)
     └── KubernetesError      the Kubernetes API refused or failed a call
 
 Each message says what was wrong, the offending value, and what to do next.
@@ -151,6 +152,14 @@ class PredictError(MlpipeError):
         self.status = status
         self.body = body
         super().__init__(message)
+
+
+class TrackingError(MlpipeError, ValueError):
+    """Training code logged something that is not a metric, or the trial environment is garbled.
+
+    Also a :class:`ValueError`, so training code that already guards against bad values with
+    ``except ValueError`` keeps working.
+    """
 
 
 class KubernetesError(MlpipeError):
