@@ -33,9 +33,14 @@ def _argv(argv: Sequence[str | os.PathLike[str]]) -> list[str]:
     return [os.fspath(a) for a in argv]
 
 
-def run(argv: Sequence[str | os.PathLike[str]], *, cwd: str | Path | None = None,
-        env: Mapping[str, str] | None = None, timeout: float | None = None,
-        on_line: Callable[[str], None] | None = None) -> CompletedRun:
+def run(
+    argv: Sequence[str | os.PathLike[str]],
+    *,
+    cwd: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    on_line: Callable[[str], None] | None = None,
+) -> CompletedRun:
     """Run ``argv`` to completion, streaming each output line to ``on_line``.
 
     Raises:
@@ -44,10 +49,17 @@ def run(argv: Sequence[str | os.PathLike[str]], *, cwd: str | Path | None = None
     """
     args = _argv(argv)
     try:
-        proc = subprocess.Popen(args, cwd=cwd, env=dict(env) if env is not None else None,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, errors="replace",
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            args,
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
     except FileNotFoundError as exc:
         raise MlpipeError(f"cannot run {args[0]!r}: not found on PATH — install it first") from exc
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -65,9 +77,15 @@ def run(argv: Sequence[str | os.PathLike[str]], *, cwd: str | Path | None = None
     return CompletedRun(proc.returncode, "".join(lines))
 
 
-def spawn(argv: Sequence[str | os.PathLike[str]], *, cwd: str | Path | None = None,
-          env: Mapping[str, str] | None = None, stdout_path: str | Path | None = None,
-          detached: bool = True, die_with_parent: bool = False) -> subprocess.Popen[bytes]:
+def spawn(
+    argv: Sequence[str | os.PathLike[str]],
+    *,
+    cwd: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    stdout_path: str | Path | None = None,
+    detached: bool = True,
+    die_with_parent: bool = False,
+) -> subprocess.Popen[bytes]:
     """Start ``argv`` in the background, its output appended to ``stdout_path``.
 
     With ``detached`` the process leads a new session (its own process group), so it outlives
@@ -79,12 +97,19 @@ def spawn(argv: Sequence[str | os.PathLike[str]], *, cwd: str | Path | None = No
         MlpipeError: the program could not be started.
     """
     args = _argv(argv)
-    out = open(stdout_path, "ab") if stdout_path is not None else subprocess.DEVNULL  # noqa: SIM115
+    out = open(stdout_path, "ab") if stdout_path is not None else subprocess.DEVNULL
     try:
-        return subprocess.Popen(args, cwd=cwd, env=dict(env) if env is not None else None,
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=detached, close_fds=True,
-                                preexec_fn=_parent_death_signal if die_with_parent else None)
+        return subprocess.Popen(
+            args,
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=detached,
+            close_fds=True,
+            preexec_fn=_parent_death_signal if die_with_parent else None,
+        )
     except OSError as exc:
         raise MlpipeError(f"cannot start {args[0]!r}: {exc.strerror} — check the command") from exc
     finally:

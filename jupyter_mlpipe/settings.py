@@ -78,37 +78,85 @@ class Setting:
 
 
 REGISTRY: tuple[Setting, ...] = (
-    Setting("outputs_root", _parse_path, lambda: _data_home() / "outputs",
-            "the outputs volume: groups, experiments, metrics, checkpoints (NFS in a cluster)"),
-    Setting("deployments_root", _parse_path, lambda: Path.cwd().resolve() / "deployments",
-            "where `package` writes s2i folders (the repos volume's deployments/ in a cluster)"),
-    Setting("data_root", _parse_path, lambda: _data_home() / "data",
-            "the data volume; trials see it through get_data_paths()"),
+    Setting(
+        "outputs_root",
+        _parse_path,
+        lambda: _data_home() / "outputs",
+        "the outputs volume: groups, experiments, metrics, checkpoints (NFS in a cluster)",
+    ),
+    Setting(
+        "deployments_root",
+        _parse_path,
+        lambda: Path.cwd().resolve() / "deployments",
+        "where `package` writes s2i folders (the repos volume's deployments/ in a cluster)",
+    ),
+    Setting(
+        "data_root",
+        _parse_path,
+        lambda: _data_home() / "data",
+        "the data volume; trials see it through get_data_paths()",
+    ),
     Setting("user", str, _user, "the user part of the outputs layout <root>/<user>/<project>/"),
-    Setting("project", str, lambda: "default",
-            "the project used when a command names none"),
-    Setting("backend", _parse_choice("local", "kubernetes"), lambda: "local",
-            "where sweeps run: local processes or Kubernetes Jobs"),
-    Setting("build_backend", _parse_choice("local", "argo"), lambda: "local",
-            "where images are built: a local builder or an Argo Workflow"),
-    Setting("deploy_backend", _parse_choice("local", "seldon"), lambda: "local",
-            "where models are served: a local process or a SeldonDeployment"),
-    Setting("stop_grace", float, lambda: 10.0,
-            "seconds between SIGTERM and SIGKILL when stopping a trial or a server"),
-    Setting("namespace", str, lambda: "default", "Kubernetes namespace for Jobs, Workflows, SeldonDeployments"),
-    Setting("kubeconfig", str, lambda: "",
-            "kubeconfig file; empty means in-cluster config, then ~/.kube/config"),
+    Setting("project", str, lambda: "default", "the project used when a command names none"),
+    Setting(
+        "backend",
+        _parse_choice("local", "kubernetes"),
+        lambda: "local",
+        "where sweeps run: local processes or Kubernetes Jobs",
+    ),
+    Setting(
+        "build_backend",
+        _parse_choice("local", "argo"),
+        lambda: "local",
+        "where images are built: a local builder or an Argo Workflow",
+    ),
+    Setting(
+        "deploy_backend",
+        _parse_choice("local", "seldon"),
+        lambda: "local",
+        "where models are served: a local process or a SeldonDeployment",
+    ),
+    Setting(
+        "stop_grace",
+        float,
+        lambda: 10.0,
+        "seconds between SIGTERM and SIGKILL when stopping a trial or a server",
+    ),
+    Setting(
+        "namespace",
+        str,
+        lambda: "default",
+        "Kubernetes namespace for Jobs, Workflows, SeldonDeployments",
+    ),
+    Setting(
+        "kubeconfig",
+        str,
+        lambda: "",
+        "kubeconfig file; empty means in-cluster config, then ~/.kube/config",
+    ),
     Setting("registry", str, lambda: "", "image registry prefix used when --image is not given"),
-    Setting("ingress_url", str, lambda: "",
-            "base URL of the Seldon ingress (e.g. http://ambassador); empty: in-cluster service"),
+    Setting(
+        "ingress_url",
+        str,
+        lambda: "",
+        "base URL of the Seldon ingress (e.g. http://ambassador); empty: in-cluster service",
+    ),
     Setting("outputs_pvc", str, lambda: "mlpipe-outputs", "PVC holding the outputs volume"),
     Setting("data_pvc", str, lambda: "mlpipe-data", "PVC holding the data volume"),
     Setting("repos_pvc", str, lambda: "mlpipe-repos", "PVC holding project code and deployments/"),
-    Setting("repos_root", _parse_path, lambda: Path.cwd().resolve(),
-            "where project code lives (the repos volume's mount path in a cluster)"),
+    Setting(
+        "repos_root",
+        _parse_path,
+        lambda: Path.cwd().resolve(),
+        "where project code lives (the repos volume's mount path in a cluster)",
+    ),
     Setting("service_account", str, lambda: "mlpipe", "service account for Jobs and Workflows"),
-    Setting("builder_image", str, lambda: "seldonio/seldon-core-s2i-python3:1.17.1",
-            "the Seldon python builder image the rendered Dockerfile starts FROM"),
+    Setting(
+        "builder_image",
+        str,
+        lambda: "seldonio/seldon-core-s2i-python3:1.17.1",
+        "the Seldon python builder image the rendered Dockerfile starts FROM",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in REGISTRY}
@@ -169,8 +217,9 @@ class Settings:
             raise AttributeError(name) from None
 
     @classmethod
-    def load(cls, overrides: Mapping[str, Any] | None = None,
-             environ: Mapping[str, str] | None = None) -> Settings:
+    def load(
+        cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+    ) -> Settings:
         """Read the settings in force.
 
         Args:
@@ -184,14 +233,19 @@ class Settings:
         overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
         unknown = sorted(set(overrides) - set(_BY_NAME))
         if unknown:
-            raise ConfigError(f"unknown setting(s) {', '.join(unknown)} — known: {', '.join(_BY_NAME)}")
+            raise ConfigError(
+                f"unknown setting(s) {', '.join(unknown)} — known: {', '.join(_BY_NAME)}"
+            )
         path = config_file()
         from_file = _read_config_file(path)
         values: dict[str, Any] = {}
         sources: dict[str, str] = {}
         for s in REGISTRY:
             if s.name in overrides:
-                values[s.name], sources[s.name] = _convert(s, overrides[s.name], "override"), "override"
+                values[s.name], sources[s.name] = (
+                    _convert(s, overrides[s.name], "override"),
+                    "override",
+                )
             elif s.env_var in env:
                 values[s.name] = _convert(s, env[s.env_var], s.env_var)
                 sources[s.name] = f"environment ({s.env_var})"
@@ -209,15 +263,22 @@ class Settings:
         for name, raw in changes.items():
             if name not in _BY_NAME:
                 raise ConfigError(f"unknown setting {name!r} — known: {', '.join(_BY_NAME)}")
-            merged[name] = raw if not isinstance(raw, str) else _convert(_BY_NAME[name], raw, "override")
+            merged[name] = (
+                raw if not isinstance(raw, str) else _convert(_BY_NAME[name], raw, "override")
+            )
             sources[name] = "override"
         return Settings(values=merged, sources=sources)
 
     def explain(self) -> list[dict[str, str]]:
         """One row per setting: name, value, source, environment variable and meaning."""
         return [
-            {"name": s.name, "value": str(self.values[s.name]), "source": self.sources.get(s.name, ""),
-             "env": s.env_var, "help": s.help}
+            {
+                "name": s.name,
+                "value": str(self.values[s.name]),
+                "source": self.sources.get(s.name, ""),
+                "env": s.env_var,
+                "help": s.help,
+            }
             for s in REGISTRY
         ]
 

@@ -77,14 +77,21 @@ class LocalExecutor(Executor):
                 fh.write(f"--- attempt {launch.attempt}: {' '.join(launch.argv)}\n".encode())
             env = {**os.environ, **launch.env}
             try:
-                proc = spawn(launch.argv, cwd=launch.cwd, env=env, stdout_path=log,
-                             die_with_parent=True)
-            except Exception as exc:  # noqa: BLE001 - any start failure is the trial's failure
+                proc = spawn(
+                    launch.argv, cwd=launch.cwd, env=env, stdout_path=log, die_with_parent=True
+                )
+            except Exception as exc:
                 self._updates.append(TrialUpdate(launch.experiment, FAILED, message=str(exc)))
                 continue
             self._running[launch.experiment] = _Running(launch, proc)
-            self._updates.append(TrialUpdate(launch.experiment, RUNNING, pid=proc.pid,
-                                             pid_create_time=process_create_time(proc.pid)))
+            self._updates.append(
+                TrialUpdate(
+                    launch.experiment,
+                    RUNNING,
+                    pid=proc.pid,
+                    pid_create_time=process_create_time(proc.pid),
+                )
+            )
 
     def _check(self) -> None:
         now = time.monotonic()
@@ -103,8 +110,9 @@ class LocalExecutor(Executor):
                 status, message = SUCCEEDED, ""
             else:
                 status, message = FAILED, exit_message(code)
-            self._updates.append(TrialUpdate(eid, status, exit_code=code, pid=run.proc.pid,
-                                             message=message))
+            self._updates.append(
+                TrialUpdate(eid, status, exit_code=code, pid=run.proc.pid, message=message)
+            )
 
     def poll(self, timeout: float = 0.0) -> list[TrialUpdate]:
         deadline = time.monotonic() + timeout
@@ -120,7 +128,9 @@ class LocalExecutor(Executor):
         wanted = None if experiments is None else set(experiments)
         for launch in [q for q in self._queue if wanted is None or q.experiment in wanted]:
             self._queue.remove(launch)
-            self._updates.append(TrialUpdate(launch.experiment, STOPPED, message="stopped before start"))
+            self._updates.append(
+                TrialUpdate(launch.experiment, STOPPED, message="stopped before start")
+            )
         runs = [r for e, r in self._running.items() if wanted is None or e in wanted]
         for run in runs:
             run.stopping = run.stopping or STOPPED

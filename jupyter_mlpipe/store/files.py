@@ -42,7 +42,9 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_write_json(path: Path, obj: Any) -> None:
     """Atomically write ``obj`` as indented JSON."""
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode())
+    atomic_write_bytes(
+        path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode()
+    )
 
 
 def read_json(path: Path) -> Any:
@@ -56,7 +58,9 @@ def read_json(path: Path) -> Any:
         with open(path, "rb") as fh:
             return json.loads(fh.read())
     except json.JSONDecodeError as exc:
-        raise StoreError(f"{path} is not valid JSON ({exc}) — it was edited or damaged by hand") from exc
+        raise StoreError(
+            f"{path} is not valid JSON ({exc}) — it was edited or damaged by hand"
+        ) from exc
 
 
 def append_jsonl(path: Path, obj: Any) -> None:

@@ -53,8 +53,13 @@ def safe_join(root: Path | str, *parts: str | int) -> Path:
     base = Path(root).resolve()
     for part in parts:
         text = str(part)
-        if not text or text in {".", ".."} or os.sep in text or (os.altsep and os.altsep in text) \
-                or "\x00" in text:
+        if (
+            not text
+            or text in {".", ".."}
+            or os.sep in text
+            or (os.altsep and os.altsep in text)
+            or "\x00" in text
+        ):
             raise InvalidName(f"path part {text!r} is not a plain name — it would leave {base}")
     joined = base.joinpath(*map(str, parts))
     resolved = joined.resolve()

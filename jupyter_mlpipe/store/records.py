@@ -11,6 +11,8 @@ SUCCEEDED, FAILED, STOPPED, TIMED_OUT = "succeeded", "failed", "stopped", "timed
 LIVE_STATES = frozenset({QUEUED, RUNNING})
 FINAL_STATES = frozenset({SUCCEEDED, FAILED, STOPPED, TIMED_OUT})
 EXPERIMENT_STATES = LIVE_STATES | FINAL_STATES
+#: The states in the order tables show them.
+EXPERIMENT_STATES_ORDER = (QUEUED, RUNNING, SUCCEEDED, FAILED, STOPPED, TIMED_OUT)
 
 #: Group states: running while its supervisor drives it, then one final state.
 GROUP_STATES = frozenset({"created", "running", "succeeded", "failed", "stopped"})
@@ -90,6 +92,9 @@ class ExperimentStatus:
     pid: int | None = None
     pid_create_time: float | None = None
     message: str = ""
+    #: Why a stopped experiment stopped: "user", "pruned", "early-stopping", "lost" (its
+    #: supervisor died) or "" — a "lost" experiment that never started is run on resume.
+    reason: str = ""
 
     @property
     def is_final(self) -> bool:
@@ -129,5 +134,10 @@ class ExperimentRecord:
         return self.state.status
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "group": self.group, "params": self.params, "path": self.path,
-                **self.state.to_dict()}
+        return {
+            "id": self.id,
+            "group": self.group,
+            "params": self.params,
+            "path": self.path,
+            **self.state.to_dict(),
+        }

@@ -171,8 +171,9 @@ class Store:
             candidate += 1
         return ids
 
-    def write_status(self, experiment: int, status: ExperimentStatus,
-                     folder: Path | None = None) -> None:
+    def write_status(
+        self, experiment: int, status: ExperimentStatus, folder: Path | None = None
+    ) -> None:
         atomic_write_json((folder or self.experiment_dir(experiment)) / STATUS, status.to_dict())
 
     def read_status(self, experiment: int) -> ExperimentStatus:
@@ -194,14 +195,20 @@ class Store:
             params = read_json(folder / PARAMS)
         except FileNotFoundError:
             params = {}
-        return ExperimentRecord(id=int(folder.name), group=int(folder.parent.name), params=params,
-                                state=self._read_status(folder), path=str(folder))
+        return ExperimentRecord(
+            id=int(folder.name),
+            group=int(folder.parent.name),
+            params=params,
+            state=self._read_status(folder),
+            path=str(folder),
+        )
 
     def experiments(self, group: int) -> list[ExperimentRecord]:
         """Every experiment of a group, by id. Raises NotFound for an unknown group."""
         self.read_group(group)
-        return [self._experiment_at(self.group_dir(group) / str(e))
-                for e in self.experiment_ids(group)]
+        return [
+            self._experiment_at(self.group_dir(group) / str(e)) for e in self.experiment_ids(group)
+        ]
 
     def experiment_ids(self, group: int) -> list[int]:
         return _int_names(self.group_dir(group))

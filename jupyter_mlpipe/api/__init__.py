@@ -1,0 +1,7 @@
+"""The Python API: one façade (:class:`Mlpipe`) over the store, engines and backends."""
+
+from .core import Mlpipe
+from .records import ExperimentInfo, GroupInfo, Prediction
+from .sweeps import Sweep
+
+__all__ = ["ExperimentInfo", "GroupInfo", "Mlpipe", "Prediction", "Sweep"]

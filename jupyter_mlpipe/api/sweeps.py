@@ -1,0 +1,144 @@
+"""Starting sweeps and the :class:`Sweep` handle a caller keeps to follow one."""
+
+from __future__ import annotations
+
+import html
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..proc import spawn
+from ..settings import REGISTRY, Settings
+from ..store import FINAL_STATES, GroupRecord, Store
+
+if TYPE_CHECKING:
+    from .core import Mlpipe
+
+#: Exit codes of ``mlpipe sweep --wait`` by the group's final status.
+EXIT_CODES = {"succeeded": 0, "failed": 1, "stopped": 4}
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings in force as ``MLPIPE_*`` variables, so child processes see the same."""
+    return {s.env_var: str(settings.values[s.name]) for s in REGISTRY}
+
+
+def start_supervisor(store: Store, group: int, settings: Settings) -> int:
+    """Start the group's detached supervisor; return its pid."""
+    argv = [
+        sys.executable,
+        "-m",
+        "jupyter_mlpipe.engine.supervisor",
+        "--root",
+        str(store.root),
+        "--user",
+        store.user,
+        "--project",
+        store.project,
+        "--group",
+        str(group),
+    ]
+    env = {**os.environ, **settings_env(settings)}
+    log = store.group_dir(group) / "supervisor.log"
+    proc = spawn(argv, cwd=store.group_dir(group), env=env, stdout_path=log, detached=True)
+    store.log_event(group, "supervisor-spawned", pid=proc.pid)
+    return proc.pid
+
+
+class Sweep:
+    """A handle on one group. It holds only ids: every answer is read from the store.
+
+    Attributes:
+        group: the group id.
+        project: the project name.
+    """
+
+    def __init__(self, api: Mlpipe, project: str, group: int) -> None:
+        self.api = api
+        self.project = project
+        self.group = group
+
+    def __repr__(self) -> str:
+        return f"Sweep(project={self.project!r}, group={self.group})"
+
+    def record(self) -> GroupRecord:
+        """The group's record, reconciled if its supervisor died."""
+        return self.api._group_record(self.group, self.project)
+
+    def status(self) -> str:
+        return self.record().status
+
+    def info(self) -> Any:
+        return self.api.group(self.group, project=self.project)
+
+    def experiments(self, sort: str | None = None) -> Any:
+        return self.api.experiments(self.group, project=self.project, sort=sort)
+
+    def best(self, metric: str, mode: str = "max") -> Any:
+        return self.api.best(self.group, metric, mode=mode, project=self.project)
+
+    def stop(self) -> None:
+        self.api.stop(self.group, project=self.project)
+
+    def metrics(self, cursor: str | None = None) -> Any:
+        return self.api.metrics(self.group, project=self.project, cursor=cursor)
+
+    def plot(self, metrics: tuple[str, ...] | list[str] | str = ("loss",), **options: Any) -> Any:
+        """Live metric curves (matplotlib) that update until the group finishes."""
+        from ..plots import live_plot
+
+        names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
+        return live_plot(self.api, self.group, names, project=self.project, **options)
+
+    def wait(
+        self, progress: bool | None = None, interval: float = 0.5, timeout: float | None = None
+    ) -> GroupRecord:
+        """Block until the group is final, with a progress bar of finished experiments.
+
+        Args:
+            progress: show a tqdm bar (default: when attached to a terminal or notebook).
+            timeout: give up after this many seconds (the sweep keeps running).
+        """
+        from tqdm.auto import tqdm
+
+        show = sys.stderr.isatty() or "ipykernel" in sys.modules if progress is None else progress
+        record = self.record()
+        bar = tqdm(
+            total=record.planned,
+            desc=f"group {self.group}",
+            unit="exp",
+            disable=not show,
+            leave=True,
+        )
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while True:
+                record = self.record()
+                done = sum(
+                    r.status in FINAL_STATES
+                    for r in self.api._store(self.project).experiments(self.group)
+                )
+                bar.total = max(record.planned or 0, done)
+                bar.n = done
+                bar.set_postfix_str(record.status)
+                bar.refresh()
+                if record.status in EXIT_CODES:
+                    return record
+                if deadline is not None and time.monotonic() > deadline:
+                    return record
+                time.sleep(interval)
+        finally:
+            bar.close()
+
+    def _repr_html_(self) -> str:
+        try:
+            return self.info()._repr_html_()  # type: ignore[no-any-return]
+        except Exception as exc:
+            return f"<b>{html.escape(repr(self))}</b>: {html.escape(str(exc))}"
+
+
+def project_dir_of(file: str | Path | None) -> Path:
+    """The folder trials run in: the spec file's folder, else the current one."""
+    return Path(file).resolve().parent if file else Path.cwd().resolve()

@@ -1,0 +1,132 @@
+"""Running a parsed command against the API. Shared by the CLI and the magics.
+
+:func:`run_command` returns Python objects (DataFrames, handles, records); how they are shown is
+the front end's business (:mod:`.render` for the terminal, IPython's display in notebooks).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from ..api import Mlpipe
+from ..errors import MlpipeError
+
+
+def _sweep(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
+    if not a.file and text is None:
+        raise MlpipeError("sweep needs -f FILE (or, in a notebook, the spec as a %%mlpipe cell)")
+    return api.sweep(
+        a.file,
+        text=text,
+        name=a.name,
+        project=a.project,
+        backend=a.backend,
+        wait=a.wait,
+        dry_run=a.dry_run,
+        retries=a.retries,
+        timeout=a.timeout,
+    )
+
+
+def _plot(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
+    handle = api.handle(a.group, project=a.project)
+    if a.save:
+        from ..plots import save_png
+
+        return save_png(api, a.group, tuple(a.metric), a.save, project=a.project)
+    return handle.plot(tuple(a.metric))
+
+
+def _stop(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
+    if a.group is None and a.experiment is None:
+        raise MlpipeError("stop needs a GROUP id or --experiment ID")
+    api.stop(a.group, experiment=a.experiment, project=a.project)
+    what = f"experiment {a.experiment}" if a.experiment is not None else f"group {a.group}"
+    return f"stop requested for {what}"
+
+
+def _config(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
+    if a.key is None:
+        return api.config()
+    if a.value is None:
+        rows = [r for r in api.config() if r["name"] == a.key]
+        if not rows:
+            raise MlpipeError(f"unknown setting {a.key!r}")
+        return rows
+    path = api.set_config(a.key, a.value)
+    return f"{a.key} = {a.value} (saved in {path})"
+
+
+def _cluster(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
+    from ..k8s.manifests.cluster import render_cluster
+
+    return render_cluster(
+        nfs_server=a.nfs_server,
+        namespace=a.namespace or api.settings.namespace,
+        nfs_path=a.nfs_path,
+        jupyter_image=a.jupyter_image,
+        settings=api.settings,
+    )
+
+
+def _undeploy(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
+    api.undeploy(a.name)
+    return f"deployment {a.name} removed"
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace, Mlpipe, str | None], Any]] = {
+    "sweep": _sweep,
+    "resume": lambda a, api, t: api.resume(a.group, project=a.project),
+    "groups": lambda a, api, t: api.groups(project=a.project),
+    "experiments": lambda a, api, t: api.experiments(a.group, project=a.project, sort=a.sort),
+    "logs": lambda a, api, t: api.logs(a.experiment, project=a.project, follow=a.follow),
+    "plot": _plot,
+    "stop": _stop,
+    "best": lambda a, api, t: api.best(a.group, a.metric, mode=a.mode, project=a.project),
+    "package": lambda a, api, t: api.package(
+        a.experiment,
+        a.name,
+        source=a.source,
+        checkpoints=a.checkpoint,
+        model_class=a.model_class,
+        requirements=a.requirements,
+        format=a.format,
+        force=a.force,
+        project=a.project,
+    ),
+    "build": lambda a, api, t: api.build(
+        a.name,
+        a.image,
+        push=a.push,
+        backend=a.backend,
+        builder=a.builder,
+        dry_run=a.dry_run,
+        on_line=getattr(a, "on_line", None),
+    ),
+    "deploy": lambda a, api, t: api.deploy(
+        a.name,
+        backend=a.backend,
+        port=a.port,
+        replicas=a.replicas,
+        canary=a.canary,
+        shadow=a.shadow,
+        dry_run=a.dry_run,
+        image=a.image,
+    ),
+    "predict": lambda a, api, t: api.predict(a.name, a.input),
+    "deployments": lambda a, api, t: api.deployments(),
+    "undeploy": _undeploy,
+    "config": _config,
+    "cluster": _cluster,
+}
+
+
+def run_command(args: argparse.Namespace, api: Mlpipe, text: str | None = None) -> Any:
+    """Run the verb in ``args`` and return its result object.
+
+    Args:
+        text: the body of a ``%%mlpipe`` cell (the spec for ``sweep``).
+    """
+    return HANDLERS[args.verb](args, api, text)

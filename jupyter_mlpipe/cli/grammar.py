@@ -1,0 +1,167 @@
+"""The command grammar shared by the ``mlpipe`` CLI and the ``%mlpipe`` magics.
+
+One parser, declared once: :func:`build_parser` returns it, and :data:`VERBS` names its verbs
+(the magics complete them). Parsing never exits the process: errors raise :class:`ArgError`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, NoReturn
+
+from ..errors import MlpipeError
+
+
+class ArgError(MlpipeError):
+    """The command line does not parse; the message is argparse's, with the usage line."""
+
+    exit_code = 2
+
+
+class HelpShown(Exception):
+    """``--help`` was asked for; ``text`` holds the help (the CLI prints it, magics too)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise ArgError(f"{self.format_usage().strip()}\n{self.prog}: error: {message}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        raise ArgError(message or f"{self.prog}: exited with {status}")
+
+    def print_help(self, file: Any = None) -> None:
+        raise HelpShown(self.format_help())
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--project", "-p", help="project (default: the `project` setting)")
+
+
+def _dry(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dry-run", action="store_true", help="print what would be done, do nothing")
+    p.add_argument(
+        "-o",
+        "--output",
+        choices=["yaml", "json"],
+        default="yaml",
+        help="format of the --dry-run rendering (default: yaml)",
+    )
+
+
+def _sweep_verbs(sub: Any) -> None:
+    p = sub.add_parser("sweep", help="validate a polyaxonfile and start its experiments")
+    p.add_argument("-f", "--file", help="the polyaxonfile (in a %%mlpipe cell: the cell body)")
+    p.add_argument("--name", help="a name for the group")
+    p.add_argument("--backend", choices=["local", "kubernetes"], help="where experiments run")
+    p.add_argument("--wait", action="store_true", help="wait for the group, showing progress")
+    p.add_argument("--retries", type=int, default=0, help="re-runs of a failed experiment")
+    p.add_argument("--timeout", type=float, help="seconds before an experiment is timed out")
+    _common(p)
+    _dry(p)
+    p = sub.add_parser("resume", help="restart a group whose supervisor died")
+    p.add_argument("group", type=int)
+    _common(p)
+    p = sub.add_parser("groups", help="list sweeps with status counts")
+    _common(p)
+    _format(p)
+    p = sub.add_parser("experiments", help="one row per experiment of a group")
+    p.add_argument("group", type=int)
+    p.add_argument("--sort", help="column to sort by, '-' for descending (e.g. -accuracy)")
+    _common(p)
+    _format(p)
+    p = sub.add_parser("logs", help="an experiment's output")
+    p.add_argument("experiment", type=int)
+    p.add_argument("--follow", "-F", action="store_true", help="keep printing until it ends")
+    _common(p)
+    p = sub.add_parser("plot", help="metric curves of a group (live in a notebook)")
+    p.add_argument("group", type=int)
+    p.add_argument("--metric", "-m", action="append", required=True, help="repeat for several")
+    p.add_argument("--save", help="write a PNG to this path (CLI)")
+    _common(p)
+    p = sub.add_parser("stop", help="stop a group, or one experiment with --experiment")
+    p.add_argument("group", type=int, nargs="?")
+    p.add_argument("--experiment", "-e", type=int, help="stop this experiment only")
+    _common(p)
+    p = sub.add_parser("best", help="the winning experiment of a group by a metric")
+    p.add_argument("group", type=int)
+    p.add_argument("--metric", "-m", required=True)
+    p.add_argument("--mode", choices=["min", "max"], default="max")
+    _common(p)
+
+
+def _format(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+
+def _model_verbs(sub: Any) -> None:
+    p = sub.add_parser("package", help="write the Seldon s2i folder for an experiment")
+    p.add_argument("experiment", type=int)
+    p.add_argument("--name", required=True, help="package name (a DNS-1123 label)")
+    p.add_argument("--source", help="folder with the model class (default: the project folder)")
+    p.add_argument("--checkpoint", action="append", help="file to copy (repeatable)")
+    p.add_argument("--model-class", help="the model class (CLASS.py defines class CLASS)")
+    p.add_argument("--requirements", help="requirements file for the serving image")
+    p.add_argument("--format", choices=["seldon", "mlserver"], default="seldon")
+    p.add_argument("--force", action="store_true", help="replace an existing package")
+    _common(p)
+    p = sub.add_parser("build", help="build (and push) the serving image of a package")
+    p.add_argument("name")
+    p.add_argument("--image", help="image reference, e.g. registry:5000/mnist:v1")
+    p.add_argument("--push", action="store_true")
+    p.add_argument("--backend", choices=["local", "argo"])
+    p.add_argument(
+        "--builder", help="docker, podman or buildah (local); kaniko or s2i-docker (argo)"
+    )
+    _dry(p)
+    p = sub.add_parser("deploy", help="serve a package")
+    p.add_argument("name")
+    p.add_argument("--backend", choices=["local", "seldon"])
+    p.add_argument("--port", type=int, help="local port (default: a free one)")
+    p.add_argument("--replicas", type=int, default=1)
+    p.add_argument("--image", help="serving image (default: the one `build` recorded)")
+    p.add_argument("--canary", help="OTHER:PERCENT — send PERCENT of traffic to package OTHER")
+    p.add_argument("--shadow", help="OTHER — mirror traffic to package OTHER")
+    _dry(p)
+    p = sub.add_parser("predict", help="query a deployment")
+    p.add_argument("name")
+    p.add_argument("input", help="image (png/jpg), .npy, JSON file, or inline JSON")
+    sub.add_parser("deployments", help="list deployments with health")
+    p = sub.add_parser("undeploy", help="stop and remove a deployment")
+    p.add_argument("name")
+
+
+def _admin_verbs(sub: Any) -> None:
+    p = sub.add_parser("config", help="show settings and their sources, or set one")
+    p.add_argument("key", nargs="?")
+    p.add_argument("value", nargs="?")
+    p = sub.add_parser("cluster", help="cluster set-up manifests")
+    p.add_argument("action", choices=["manifests"])
+    p.add_argument("--nfs-server", required=True)
+    p.add_argument("--namespace")
+    p.add_argument("--nfs-path", default="/", help="export root on the NFS server")
+    p.add_argument("--jupyter-image", default="jupyter-mlpipe/lab:latest")
+    p.add_argument("-o", "--output", choices=["yaml", "json"], default="yaml")
+
+
+def build_parser(prog: str = "mlpipe") -> argparse.ArgumentParser:
+    """The parser of every verb (raises ArgError / HelpShown instead of exiting)."""
+    parser = _Parser(
+        prog=prog,
+        description="From notebook to production: sweep, watch, pick, "
+        "package, build, deploy, predict.",
+    )
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+    sub.required = True
+    _sweep_verbs(sub)
+    _model_verbs(sub)
+    _admin_verbs(sub)
+    return parser
+
+
+VERBS: tuple[str, ...] = tuple(
+    build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+)

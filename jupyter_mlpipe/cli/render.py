@@ -1,0 +1,75 @@
+"""Showing results in a terminal: tables, records, YAML, predictions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+
+def to_yaml(documents: Any) -> str:
+    import yaml
+
+    docs = documents if isinstance(documents, list) else [documents]
+    return yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False)
+
+
+def render(
+    result: Any, out: TextIO = sys.stdout, fmt: str = "table", dry_format: str = "yaml"
+) -> None:
+    """Print ``result`` the way a terminal user wants to read it."""
+    if result is None:
+        return
+    if isinstance(result, str):
+        print(result, file=out)
+    elif isinstance(result, Iterator):
+        for line in result:
+            out.write(line)
+            out.flush()
+    elif hasattr(result, "to_csv") and hasattr(result, "to_string"):  # a DataFrame
+        _frame(result, out, fmt)
+    elif isinstance(result, list) and result and all(isinstance(r, dict) for r in result):
+        if set(result[0]) >= {"name", "value", "source"}:  # settings
+            for r in result:
+                print(f"{r['name']:18} {r['value']}\n{'':18} ({r['source']}; {r['env']})", file=out)
+        else:
+            print(
+                json.dumps(result, indent=2, default=str)
+                if dry_format == "json"
+                else to_yaml(result),
+                file=out,
+                end="",
+            )
+    elif isinstance(result, list) and not result:
+        print("nothing to show", file=out)
+    elif hasattr(result, "to_dict"):
+        _record(result, out)
+    else:
+        print(result, file=out)
+
+
+def _frame(frame: Any, out: TextIO, fmt: str) -> None:
+    if fmt == "csv":
+        out.write(frame.to_csv())
+    elif fmt == "json":
+        out.write(frame.reset_index().to_json(orient="records", date_format="iso", indent=2) + "\n")
+    elif frame.empty:
+        print("nothing yet", file=out)
+    else:
+        import pandas as pd
+
+        with pd.option_context(
+            "display.max_columns", 30, "display.width", 200, "display.max_colwidth", 40
+        ):
+            print(frame.to_string(), file=out)
+
+
+def _record(record: Any, out: TextIO) -> None:
+    data = record.to_dict()
+    if "label" in data and "top" in data:  # a prediction
+        print(f"prediction: {data['label']}", file=out)
+        for name, p in data["top"]:
+            print(f"  {name:>6}  {p:.4f}", file=out)
+        return
+    print(json.dumps(data, indent=2, default=str), file=out)

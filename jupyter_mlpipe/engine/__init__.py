@@ -1,0 +1,1 @@
+"""Sweep engine: the driver, its supervisor process and the reconciler."""

@@ -1,0 +1,303 @@
+"""The sweep driver: asks the search for params, runs them through an executor, records all.
+
+It runs inside a group's supervisor process (:mod:`.supervisor`) and is the only writer of the
+group's status records. Each loop it: acts on stop requests, schedules new experiments up to the
+group's concurrency, collects executor updates into the store, retries failed attempts when asked
+to, feeds intermediate metrics to adaptive searches (hyperband pruning) and checks the
+early-stopping policies. Everything it needs after a restart is rebuilt from the store.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..executors.base import Executor, TrialUpdate
+from ..search import CompletedTrial, early_stop_reached, make_search
+from ..settings import Settings
+from ..spec import Spec, parse_spec
+from ..store import (
+    FAILED,
+    FINAL_STATES,
+    QUEUED,
+    RUNNING,
+    STOPPED,
+    SUCCEEDED,
+    TIMED_OUT,
+    ExperimentStatus,
+    GroupRecord,
+    Store,
+    read_jsonl,
+)
+from ..store.store import METRICS
+from .launch import make_launch
+
+LOST = "lost"
+
+
+def objective(spec: Spec) -> tuple[str, str] | None:
+    """(metric name, optimization) an adaptive search optimises, or None."""
+    tuning = spec.hptuning
+    section = None if tuning is None else getattr(tuning, tuning.algorithm, None)
+    metric = getattr(section, "metric", None)
+    if metric is None:
+        return None
+    return metric.name, metric.optimization
+
+
+@dataclass
+class _Live:
+    """What the driver tracks of one of its experiments."""
+
+    number: int
+    params: dict[str, Any]
+    attempt: int = 1
+    offset: int = 0
+    last: dict[str, float] = field(default_factory=dict)
+    intermediate: dict[int, float] = field(default_factory=dict)
+
+
+class Driver:
+    """Drives one group to completion.
+
+    Args:
+        store: the project's store.
+        group_id: the group to drive.
+        settings: the settings in force (data root, stop grace).
+        executor: where trials run.
+        tick: seconds to wait for executor news per loop.
+    """
+
+    def __init__(
+        self, store: Store, group_id: int, settings: Settings, executor: Executor, tick: float = 0.2
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.executor = executor
+        self.tick = tick
+        self.group = store.read_group(group_id)
+        self.spec = parse_spec(store.read_spec_text(group_id), file=self.group.spec_file)
+        self.live: dict[int, _Live] = {}
+        self.stopping = False
+        self.early_stopped = False
+        self.target = objective(self.spec)
+
+    # -- set-up from the store ----------------------------------------------------------------
+    def _history(self) -> tuple[list[CompletedTrial], list[int]]:
+        """Finished trials (for the search) and experiments to run again (lost before start)."""
+        history, pending = [], []
+        for number, rec in enumerate(self.store.experiments(self.group.id)):
+            state = rec.state
+            if state.status == QUEUED or (state.reason == LOST and state.started is None):
+                pending.append(rec.id)
+                self.live[rec.id] = _Live(number, dict(rec.params), attempt=max(1, state.attempt))
+                continue
+            points, _ = read_jsonl(Path(rec.path) / METRICS)
+            values = [p for p in points if isinstance(p, dict)]
+            value = self._final_value(values)
+            inter = {
+                int(p["step"]): float(p["values"][self.target[0]])
+                for p in values
+                if self.target
+                and p.get("step") is not None
+                and self.target[0] in p.get("values", {})
+            }
+            history.append(
+                CompletedTrial(
+                    number=number,
+                    params=dict(rec.params),
+                    value=value,
+                    failed=state.status != SUCCEEDED,
+                    intermediate=inter,
+                )
+            )
+        return history, pending
+
+    def _final_value(self, points: list[dict[str, Any]]) -> float | None:
+        if not self.target:
+            return None
+        vals = [
+            p["values"][self.target[0]] for p in points if self.target[0] in p.get("values", {})
+        ]
+        return float(vals[-1]) if vals else None
+
+    # -- the loop -----------------------------------------------------------------------------
+    def run(self) -> GroupRecord:
+        """Run until every experiment is final; return the group's final record."""
+        history, pending = self._history()
+        self.search = make_search(self.spec, history=history)
+        for eid in pending:
+            self._launch(eid)
+        while True:
+            self._handle_stop_requests()
+            stalled = False
+            if not (self.stopping or self.early_stopped):
+                stalled = not self._schedule()
+            for update in self.executor.poll(self.tick):
+                self._apply(update)
+            self._read_metrics()
+            if self.executor.active() == 0 and (
+                self.stopping or self.early_stopped or self.search.finished or stalled
+            ):
+                break
+        return self._finish()
+
+    def _schedule(self) -> bool:
+        """Start experiments up to the concurrency; False when the search had nothing to give."""
+        limit = max(1, self.spec.hptuning.concurrency if self.spec.hptuning else 1)
+        while self.executor.active() < limit:
+            suggestion = self.search.ask()
+            if suggestion is None:
+                return False
+            params = self.spec.params_for(suggestion.params)
+            (eid,) = self.store.create_experiments(self.group.id, [params])
+            self.live[eid] = _Live(suggestion.number, params)
+            self.store.log_event(
+                self.group.id, "experiment-created", experiment=eid, number=suggestion.number
+            )
+            self._launch(eid)
+        return True
+
+    def _launch(self, eid: int) -> None:
+        live = self.live[eid]
+        status = self.store.read_status(eid)
+        self.store.write_status(eid, status.evolve(status=QUEUED, attempt=live.attempt, reason=""))
+        launch = make_launch(
+            self.store, self.group, self.spec, eid, live.params, live.attempt, self.settings
+        )
+        limit = self.spec.hptuning.concurrency if self.spec.hptuning else 1
+        self.executor.start(self.group, [launch], limit)
+
+    # -- updates ------------------------------------------------------------------------------
+    def _apply(self, update: TrialUpdate) -> None:
+        eid = update.experiment
+        status = self.store.read_status(eid)
+        now = time.time()
+        if update.status == RUNNING:
+            self.store.write_status(
+                eid,
+                status.evolve(
+                    status=RUNNING,
+                    started=now,
+                    finished=None,
+                    pid=update.pid,
+                    pid_create_time=update.pid_create_time,
+                    message="",
+                ),
+            )
+            return
+        live = self.live.get(eid)
+        retry = (
+            update.status in (FAILED, TIMED_OUT)
+            and live is not None
+            and live.attempt <= self.group.max_retries
+            and not self.stopping
+        )
+        final = status.evolve(
+            status=update.status,
+            finished=now,
+            exit_code=update.exit_code,
+            message=update.message,
+            reason=status.reason if update.status == STOPPED else "",
+        )
+        if update.status == STOPPED and not status.reason:
+            final = final.evolve(reason="user")
+        if retry:
+            assert live is not None
+            self.store.log_event(
+                self.group.id,
+                "retried",
+                experiment=eid,
+                attempt=live.attempt,
+                message=update.message,
+            )
+            live.attempt += 1
+            self._launch(eid)
+            return
+        self.store.write_status(eid, final)
+        self.store.log_event(
+            self.group.id, f"experiment-{update.status}", experiment=eid, message=update.message
+        )
+        if live is not None:
+            self._read_metrics_of(eid, live)
+            self.search.tell(
+                live.number,
+                live.last.get(self.target[0]) if self.target else None,
+                failed=update.status != SUCCEEDED,
+            )
+
+    def _read_metrics(self) -> None:
+        for eid, live in self.live.items():
+            self._read_metrics_of(eid, live)
+
+    def _read_metrics_of(self, eid: int, live: _Live) -> None:
+        points, live.offset = read_jsonl(
+            self.store.group_dir(self.group.id) / str(eid) / METRICS, live.offset
+        )
+        for point in points:
+            if not isinstance(point, dict) or not isinstance(point.get("values"), dict):
+                continue
+            live.last.update(point["values"])
+            self._check_point(eid, live, point)
+
+    def _check_point(self, eid: int, live: _Live, point: dict[str, Any]) -> None:
+        policies = self.spec.hptuning.early_stopping if self.spec.hptuning else ()
+        if policies and not self.early_stopped:
+            hit = early_stop_reached(policies, live.last)
+            if hit is not None:
+                self.early_stopped = True
+                self.store.log_event(
+                    self.group.id,
+                    "early-stopping",
+                    experiment=eid,
+                    metric=hit.metric,
+                    value=live.last.get(hit.metric),
+                )
+        step = point.get("step")
+        if self.target and step is not None and self.target[0] in point["values"]:
+            value = float(point["values"][self.target[0]])
+            live.intermediate[int(step)] = value
+            status = self.store.read_status(eid)
+            if status.status == RUNNING and self.search.report(live.number, int(step), value):
+                self.store.write_status(eid, status.evolve(reason="pruned"))
+                self.store.log_event(self.group.id, "pruned", experiment=eid, step=step)
+                self.executor.stop([eid])
+
+    def _handle_stop_requests(self) -> None:
+        stop_all, ids = self.store.stop_requests(self.group.id)
+        if stop_all and not self.stopping:
+            self.stopping = True
+            self.store.log_event(self.group.id, "stopping")
+            self.executor.stop(None)
+        for eid in ids:
+            if eid in self.live and not self.store.read_status(eid).is_final:
+                status = self.store.read_status(eid)
+                if status.reason != "user":
+                    self.store.write_status(eid, status.evolve(reason="user"))
+                    self.executor.stop([eid])
+
+    def _finish(self) -> GroupRecord:
+        states = [self.store.read_status(e) for e in self.store.experiment_ids(self.group.id)]
+        failed = sum(s.status in (FAILED, TIMED_OUT) for s in states)
+        if self.stopping:
+            status, message = STOPPED, "stopped on request"
+        elif failed:
+            status, message = FAILED, f"{failed} of {len(states)} experiments failed"
+        else:
+            status, message = SUCCEEDED, "early stopping reached" if self.early_stopped else ""
+        assert all(s.status in FINAL_STATES for s in states), "driver left a live experiment"
+        record = self.store.read_group(self.group.id).evolve(
+            status=status, finished=time.time(), message=message
+        )
+        self.store.write_group(record)
+        self.store.log_event(self.group.id, f"group-{status}", message=message)
+        return record
+
+
+def mark_lost(store: Store, eid: int, status: ExperimentStatus, why: str) -> None:
+    """Record that an experiment's supervisor vanished while it was queued or running."""
+    store.write_status(
+        eid, status.evolve(status=STOPPED, finished=time.time(), reason=LOST, message=why)
+    )

@@ -1,0 +1,61 @@
+"""Noticing a dead supervisor and putting its group into a truthful final state.
+
+Called by every command that reads a group. If the group claims to be running but its
+supervisor process is gone (killed, machine restarted), every queued or running experiment is
+marked stopped with reason ``lost`` (a surviving trial process group is killed first, so nothing
+runs unobserved), and the group is marked failed with a message naming ``mlpipe resume``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..proc import pid_alive, terminate_group
+from ..store import LIVE_STATES, GroupRecord, Store
+from .driver import mark_lost
+
+#: A group created this long ago without a supervisor record has lost its supervisor.
+START_GRACE = 60.0
+
+
+def supervisor_alive(group: GroupRecord) -> bool:
+    sup = group.supervisor
+    if sup is None:
+        return time.time() - group.created < START_GRACE
+    return pid_alive(sup.pid, sup.create_time)
+
+
+def reconcile(store: Store, group: GroupRecord, stop_grace: float = 5.0) -> GroupRecord:
+    """Return the group's record, first repairing it if its supervisor died."""
+    if group.status not in ("created", "running") or group.backend != "local":
+        return group
+    if supervisor_alive(group):
+        return group
+    lost = 0
+    for rec in store.experiments(group.id):
+        state = rec.state
+        if state.status not in LIVE_STATES:
+            continue
+        if state.pid and pid_alive(state.pid, state.pid_create_time):
+            terminate_group(state.pid, stop_grace)
+        why = (
+            "interrupted: its supervisor stopped unexpectedly"
+            if state.started
+            else "not started: its supervisor stopped unexpectedly"
+        )
+        mark_lost(store, rec.id, state, why)
+        lost += 1
+    fresh = store.read_group(group.id)
+    if fresh.status not in ("created", "running"):
+        return fresh  # the supervisor finished while we looked
+    record = fresh.evolve(
+        status="failed",
+        finished=time.time(),
+        message=(
+            f"the supervisor stopped unexpectedly; {lost} experiment(s) were interrupted —"
+            f" run `mlpipe resume {group.id}` to run what had not started"
+        ),
+    )
+    store.write_group(record)
+    store.log_event(group.id, "reconciled", lost=lost)
+    return record
