@@ -1,0 +1,306 @@
+"""Incremental reading of a group's metric logs (``<group dir>/<experiment>/metrics.jsonl``).
+
+A :class:`MetricsReader` remembers, per experiment, the byte offset just past the last complete
+line it has read. A refresh lists the group folder (new experiments appear), ``stat``s each
+metrics file and reads only the bytes appended since the offset — an idle refresh costs one
+directory listing and one ``stat`` per experiment, whatever the size of the logs. A torn last
+line (a writer killed mid-write, or caught mid-append) is left for the next refresh.
+
+The offsets travel as an opaque string (:attr:`MetricsBatch.cursor`), so a stateless caller — the
+REST API, a notebook cell run again — continues where the previous answer ended::
+
+    batch = MetricsReader(group_dir).read()
+    ...
+    batch = MetricsReader(group_dir, cursor=batch.cursor).read()   # only what is new
+
+A long-lived reader can also simply call :meth:`MetricsReader.read` again.
+
+Points are ``(step, time, value)`` tuples; a ``null`` value (NaN or ±inf at the source) reads
+as ``float("nan")``. A file that shrank (an experiment retried from scratch) is read again from
+the start and its id is reported in :attr:`MetricsBatch.reset` so views drop the old points.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import StoreError
+
+#: Name of the metrics log inside an experiment folder (the tracking helper writes it).
+METRICS_FILE = "metrics.jsonl"
+
+Point = tuple[int | None, float, float]
+Points = dict[int, dict[str, list[Point]]]
+
+
+def _load_parser() -> Callable[[bytes], Any]:
+    try:  # orjson parses several times faster; the standard library is the fallback
+        from orjson import loads
+    except ImportError:  # pragma: no cover - orjson is a dependency, but stay usable without it
+        return json.loads
+    return loads
+
+
+_fast_loads = _load_parser()
+
+
+@dataclass(frozen=True)
+class MetricsBatch:
+    """New points since the previous read.
+
+    Attributes:
+        points: experiment id → metric name → new ``(step, time, value)`` points, in file order.
+            Only experiments and metrics with new points appear.
+        cursor: pass back to :class:`MetricsReader` to continue after these points.
+        reset: experiments whose log was rewritten: drop their earlier points first.
+    """
+
+    points: Points
+    cursor: str
+    reset: frozenset[int] = frozenset()
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing new arrived."""
+        return not self.points and not self.reset
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "points": {
+                str(eid): {name: [list(p) for p in series] for name, series in metrics.items()}
+                for eid, metrics in self.points.items()
+            },
+            "cursor": self.cursor,
+            "reset": sorted(self.reset),
+        }
+
+
+def encode_cursor(offsets: Mapping[int, int]) -> str:
+    """The URL-safe string form of ``{experiment: byte offset}``."""
+    raw = json.dumps({str(k): v for k, v in sorted(offsets.items())}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> dict[int, int]:
+    """Invert :func:`encode_cursor` (None or "" is the start of every log).
+
+    Raises:
+        StoreError: the string is not a cursor this module produced.
+    """
+    if not cursor:
+        return {}
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+        offsets = {int(k): int(v) for k, v in data.items()}
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise StoreError(
+            f"metrics cursor {cursor[:40]!r} is not one this reader produced ({exc}) "
+            "— omit the cursor to read from the start"
+        ) from None
+    if any(v < 0 for v in offsets.values()):
+        raise StoreError(f"metrics cursor {cursor[:40]!r} holds a negative offset — omit it")
+    return offsets
+
+
+class MetricsReader:
+    """Reads what was appended to a group's metric logs since the last read.
+
+    Args:
+        group_dir: the group folder (``<outputs>/<user>/<project>/groups/<gid>``); it may not
+            exist yet.
+        cursor: where a previous :class:`MetricsBatch` ended, or None to start at the beginning.
+        experiments: only these experiment ids (default: every experiment folder).
+
+    Raises:
+        StoreError: ``cursor`` is not a cursor string.
+    """
+
+    def __init__(
+        self,
+        group_dir: str | os.PathLike[str],
+        cursor: str | None = None,
+        experiments: Iterable[int] | None = None,
+    ) -> None:
+        self.group_dir = Path(group_dir)
+        self._offsets = decode_cursor(cursor)
+        self._only = None if experiments is None else frozenset(int(e) for e in experiments)
+
+    @property
+    def cursor(self) -> str:
+        """Where the next read starts."""
+        return encode_cursor(self._offsets)
+
+    @property
+    def offsets(self) -> dict[int, int]:
+        """Experiment id → byte offset just past the last complete line read."""
+        return dict(self._offsets)
+
+    def _experiment_ids(self) -> list[int]:
+        try:
+            with os.scandir(self.group_dir) as entries:
+                ids = [int(e.name) for e in entries if e.name.isdigit() and e.is_dir()]
+        except FileNotFoundError:
+            return []
+        if self._only is not None:
+            ids = [eid for eid in ids if eid in self._only]
+        return sorted(ids)
+
+    def read(self) -> MetricsBatch:
+        """New points of every experiment since the previous read (or the cursor)."""
+        points: Points = {}
+        reset: set[int] = set()
+        for eid in self._experiment_ids():
+            path = os.path.join(self.group_dir, str(eid), METRICS_FILE)
+            try:
+                size = os.stat(path).st_size
+            except FileNotFoundError:
+                continue
+            offset = self._offsets.get(eid, 0)
+            if size == offset:
+                continue
+            if size < offset:  # rewritten (a retry started over): read it again from the start
+                offset = 0
+                reset.add(eid)
+            records, self._offsets[eid] = _read_from(path, offset, size)
+            series = _collect(records)
+            if series:
+                points[eid] = series
+        return MetricsBatch(points=points, cursor=self.cursor, reset=frozenset(reset))
+
+
+def _read_from(path: str, offset: int, size: int) -> tuple[list[bytes], int]:
+    """Complete lines between ``offset`` and ``size``, and the offset after the last one."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        data = fh.read(size - offset)
+    end = data.rfind(b"\n")
+    if end < 0:
+        return [], offset  # only a torn line so far
+    return data[:end].split(b"\n"), offset + end + 1
+
+
+def _collect(lines: Sequence[bytes]) -> dict[str, list[Point]]:
+    series: dict[str, list[Point]] = {}
+    for raw in lines:
+        record = _parse(raw)
+        if record is None:
+            continue
+        values = record.get("values")
+        if not isinstance(values, dict):
+            continue
+        step = record.get("step")
+        step = step if isinstance(step, int) and not isinstance(step, bool) else None
+        when = record.get("time")
+        when = float(when) if isinstance(when, (int, float)) else math.nan
+        for name, value in values.items():
+            if value is None:
+                value = math.nan
+            elif not isinstance(value, (int, float)) or isinstance(value, bool):
+                continue  # not a metric (a foreign writer): skip, never fail the whole refresh
+            series.setdefault(name, []).append((step, when, float(value)))
+    return series
+
+
+def _parse(raw: bytes) -> dict[str, Any] | None:
+    if not raw.strip():
+        return None
+    try:
+        record = _fast_loads(raw)
+    except ValueError:
+        try:  # the standard parser also accepts NaN/Infinity literals from other writers
+            record = json.loads(raw)
+        except ValueError:
+            return None
+    return record if isinstance(record, dict) else None
+
+
+@dataclass(frozen=True)
+class MetricSummary:
+    """Last, min and max of one metric of one experiment (min/max ignore NaN).
+
+    Attributes:
+        last: the most recent value (NaN if it was not finite).
+        min: the smallest finite value, or NaN when there is none.
+        max: the largest finite value, or NaN when there is none.
+        step: the step of the most recent value (None when logged without a step).
+        count: how many points were seen.
+    """
+
+    last: float
+    min: float
+    max: float
+    step: int | None
+    count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "last": self.last,
+            "min": self.min,
+            "max": self.max,
+            "step": self.step,
+            "count": self.count,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MetricSummary:
+        return cls(
+            float(data["last"]),
+            float(data["min"]),
+            float(data["max"]),
+            data.get("step"),
+            int(data["count"]),
+        )
+
+
+def summarise(
+    points: Mapping[str, Sequence[Point]],
+    previous: Mapping[str, MetricSummary] | None = None,
+) -> dict[str, MetricSummary]:
+    """Fold one experiment's points (``{metric: [(step, time, value), ...]}``) into summaries.
+
+    Args:
+        points: new points in file order.
+        previous: summaries of the points before these, so a live view folds only new points.
+
+    Returns:
+        metric name → :class:`MetricSummary`, for every metric in ``points`` or ``previous``.
+    """
+    result: dict[str, MetricSummary] = dict(previous or {})
+    for name, series in points.items():
+        if not series:
+            continue
+        before = result.get(name)
+        low = before.min if before else math.nan
+        high = before.max if before else math.nan
+        finite = [v for _, _, v in series if math.isfinite(v)]
+        if finite:
+            low = min(finite) if math.isnan(low) else min(low, *finite)
+            high = max(finite) if math.isnan(high) else max(high, *finite)
+        step, _, last = series[-1]
+        count = len(series) + (before.count if before else 0)
+        result[name] = MetricSummary(last=last, min=low, max=high, step=step, count=count)
+    return result
+
+
+__all__ = [
+    "METRICS_FILE",
+    "MetricSummary",
+    "MetricsBatch",
+    "MetricsReader",
+    "Point",
+    "Points",
+    "decode_cursor",
+    "encode_cursor",
+    "summarise",
+]
