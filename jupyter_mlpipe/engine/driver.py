@@ -39,12 +39,8 @@ LOST = "lost"
 
 def objective(spec: Spec) -> tuple[str, str] | None:
     """(metric name, optimization) an adaptive search optimises, or None."""
-    tuning = spec.hptuning
-    section = None if tuning is None else getattr(tuning, tuning.algorithm, None)
-    metric = getattr(section, "metric", None)
-    if metric is None:
-        return None
-    return metric.name, metric.optimization
+    metric = spec.hptuning.metric if spec.hptuning is not None else None
+    return None if metric is None else (metric.name, metric.optimization)
 
 
 @dataclass

@@ -1,0 +1,42 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test venv system-deps lint typecheck jest pytest bench clean
+
+demo: $(STAMP)  ## sweep the example locally, pick the best, package, serve, predict
+	$(PY) notebooks/mnist/demo.py
+
+test: system-deps $(STAMP) lint typecheck jest pytest  ## everything CI runs; pytest's summary last
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+system-deps:  ## Debian packages the integration tests use (chromium, buildah, podman ...)
+	bash .ci/system-deps
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check jupyter_mlpipe tests bench notebooks
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+jest: $(STAMP)
+	cd labextension && npm test --silent
+
+pytest: $(STAMP)
+	$(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+
+bench: $(STAMP)  ## performance comparisons against peers; results in bench/results/
+	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build dist labextension/node_modules labextension/lib jupyter_mlpipe/labextension
