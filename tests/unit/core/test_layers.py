@@ -19,7 +19,7 @@ LAYERS = {
     "proc": 0,
     "store": 1,
     "spec": 2,
-    "search": 2,
+    "search": 3,
     "tracking": 2,
     "k8s": 2,
     "engine": 3,
