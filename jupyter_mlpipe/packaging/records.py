@@ -1,0 +1,75 @@
+"""Records describing a written package: what was copied, with which hashes, from where."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SELDON = "seldon"
+MLSERVER = "mlserver"
+FORMATS = (SELDON, MLSERVER)
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """One checkpoint file inside a package.
+
+    Attributes:
+        name: the file name inside the package folder.
+        sha256: hex digest of the bytes copied (computed in the same pass as the copy).
+        size: size in bytes.
+    """
+
+    name: str
+    sha256: str
+    size: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "sha256": self.sha256, "size": self.size}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CheckpointInfo:
+        return cls(name=str(data["name"]), sha256=str(data["sha256"]), size=int(data["size"]))
+
+
+@dataclass(frozen=True)
+class PackageInfo:
+    """A package folder as written by :func:`jupyter_mlpipe.packaging.write_package`.
+
+    Attributes:
+        name: the package (and future deployment) name, a DNS-1123 label.
+        path: absolute path of the package folder.
+        format: ``"seldon"`` (s2i folder) or ``"mlserver"`` (Open Inference runtime folder).
+        model_class: the user's model class name (also its module name).
+        checkpoints: the copied checkpoints with their hashes.
+        lineage: the full lineage record as written to ``lineage.json``.
+    """
+
+    name: str
+    path: str
+    format: str
+    model_class: str
+    checkpoints: tuple[CheckpointInfo, ...] = ()
+    lineage: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "path": self.path,
+            "format": self.format,
+            "model_class": self.model_class,
+            "checkpoints": [c.to_dict() for c in self.checkpoints],
+            "lineage": dict(self.lineage),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PackageInfo:
+        return cls(
+            name=str(data["name"]),
+            path=str(data["path"]),
+            format=str(data["format"]),
+            model_class=str(data["model_class"]),
+            checkpoints=tuple(CheckpointInfo.from_dict(c) for c in data.get("checkpoints", ())),
+            lineage=dict(data.get("lineage", {})),
+        )

@@ -1,0 +1,153 @@
+"""Choose the model's source files and check the model class without importing it.
+
+Copy rule (documented for users in ``mlpipe package --help``): from the source folder's top
+level, every ``*.py`` file, plus other regular files of at most :data:`MAX_EXTRA_BYTES` whose
+suffix is in :data:`EXTRA_SUFFIXES` (requirements, configs, label lists). Sub-folders, hidden
+entries, caches, symlinks pointing outside the folder and checkpoint-like files (``*.dat``,
+``*.pt``, ``*.pth``, ``*.ckpt``, ``*.bin`` ...) are skipped: checkpoints come from the
+experiment's outputs, not from a stale copy next to the code.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import PackageError
+
+#: Non-Python files copied along when small: text the model code may read at load time.
+EXTRA_SUFFIXES = frozenset({".txt", ".json", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".csv"})
+MAX_EXTRA_BYTES = 1 << 20
+#: Files the package writes itself; a same-named file in the source is not copied.
+GENERATED = frozenset({"requirements.txt", "lineage.json", "model-settings.json", "Dockerfile"})
+
+#: Import name → distribution name, where they differ or matter for serving.
+_DISTRIBUTIONS = {
+    "sklearn": "scikit-learn",
+    "PIL": "pillow",
+    "cv2": "opencv-python-headless",
+    "yaml": "PyYAML",
+    "skimage": "scikit-image",
+}
+
+
+@dataclass(frozen=True)
+class SourceFiles:
+    """The files chosen from a source folder.
+
+    Attributes:
+        folder: the source folder (resolved).
+        files: chosen files, sorted by name.
+        requirements: the folder's own ``requirements.txt`` when it has one.
+    """
+
+    folder: Path
+    files: tuple[Path, ...]
+    requirements: Path | None
+
+
+def select_sources(folder: Path) -> SourceFiles:
+    """Apply the copy rule to ``folder``.
+
+    Raises:
+        PackageError: the folder does not exist or holds no Python file.
+    """
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise PackageError(
+            f"model source folder {str(folder)!r} does not exist — pass --source with the folder"
+            " holding the model class module (e.g. MnistModel.py)"
+        )
+    folder = folder.resolve()
+    chosen = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith(".") or entry.name in GENERATED or not entry.is_file():
+            continue
+        if entry.is_symlink() and folder not in entry.resolve().parents:
+            continue
+        if entry.suffix == ".py" or (
+            entry.suffix in EXTRA_SUFFIXES and entry.stat().st_size <= MAX_EXTRA_BYTES
+        ):
+            chosen.append(entry)
+    if not any(p.suffix == ".py" for p in chosen):
+        raise PackageError(
+            f"model source folder {str(folder)!r} holds no .py file — pass --source with the"
+            " folder holding the model class module"
+        )
+    reqs = folder / "requirements.txt"
+    return SourceFiles(folder, tuple(chosen), reqs if reqs.is_file() else None)
+
+
+def check_model_class(folder: Path, model_class: str) -> ast.Module:
+    """Make sure ``<folder>/<model_class>.py`` defines ``class <model_class>`` with ``predict``.
+
+    Seldon's wrapper imports the module named ``MODEL_NAME`` and takes the class of the same
+    name, so both must match. The module is parsed, never imported: packaging must not run user
+    code (or pull in torch) just to copy files.
+
+    Returns:
+        the parsed module (used to infer requirements).
+
+    Raises:
+        PackageError: the module is missing, does not parse, or lacks the class.
+    """
+    if not model_class.isidentifier():
+        raise PackageError(
+            f"model class must be a Python identifier, got {model_class!r} — pass --model-class"
+            " with the class name, e.g. MnistModel"
+        )
+    module = folder / f"{model_class}.py"
+    if not module.is_file():
+        found = sorted(p.stem for p in folder.glob("*.py"))
+        raise PackageError(
+            f"model class {model_class!r} needs the module {module.name} in {str(folder)!r}"
+            f" (Seldon imports the module named like the class); found {found} — rename the"
+            " module or pass --model-class"
+        )
+    try:
+        tree = ast.parse(module.read_text(encoding="utf-8"), filename=str(module))
+    except (SyntaxError, UnicodeDecodeError) as exc:
+        raise PackageError(f"{module} does not parse ({exc}) — fix the module first") from exc
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == model_class:
+            return tree
+    classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
+    raise PackageError(
+        f"{module} defines no class {model_class!r} (classes found: {classes}) — name the class"
+        " like its module, as Seldon requires"
+    )
+
+
+def imported_modules(trees: list[ast.Module]) -> set[str]:
+    """Top-level module names imported (absolutely) anywhere in ``trees``."""
+    names: set[str] = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def infer_requirements(files: tuple[Path, ...]) -> list[str]:
+    """Distributions the model code needs: third-party imports of the chosen ``.py`` files.
+
+    Standard-library modules and the package's own modules are left out. Versions are not
+    pinned: the builder image brings its own pins (Seldon 1.17.1 needs numpy < 1.27), and the
+    training environment's versions are recorded in the lineage instead.
+    """
+    trees = []
+    for path in files:
+        if path.suffix != ".py":
+            continue
+        try:
+            trees.append(ast.parse(path.read_text(encoding="utf-8")))
+        except (SyntaxError, UnicodeDecodeError):
+            continue
+    local = {p.stem for p in files if p.suffix == ".py"}
+    stdlib = set(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
+    third_party = imported_modules(trees) - local - stdlib
+    return sorted({_DISTRIBUTIONS.get(name, name) for name in third_party}, key=str.lower)

@@ -1,0 +1,276 @@
+"""Write a model package folder (Seldon s2i or MLServer) atomically.
+
+The folder is assembled in a hidden temporary sibling of its final path, flushed to disk, and
+renamed into place (see :mod:`.staging`), so a reader sees either no package or a complete one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import getpass
+import os
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ..errors import PackageError
+from ..store.files import atomic_write_json
+from ..store.names import safe_join, validate_name
+from . import render, staging
+from .copying import copy_hashed
+from .lineage import LINEAGE
+from .records import FORMATS, MLSERVER, CheckpointInfo, PackageInfo
+from .source import SourceFiles, check_model_class, infer_requirements, select_sources
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived while a package was being written (raised to run the cleanup)."""
+
+
+@contextlib.contextmanager
+def _sigterm_cleans_up() -> Iterator[None]:
+    """Turn SIGTERM into an exception for the duration, then deliver it as it would have been.
+
+    Python's default SIGTERM action ends the process without unwinding, which would leave the
+    temporary folder behind until the next call cleans it. Signal handlers can only be set from
+    the main thread; elsewhere the leftover is cleaned by the next call instead.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+
+    def handler(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if received:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _requirement_lines(
+    requirements: str | os.PathLike[str] | Sequence[str] | None, sources: SourceFiles
+) -> list[str]:
+    if requirements is None:
+        if sources.requirements is not None:
+            return sources.requirements.read_text(encoding="utf-8").splitlines()
+        return infer_requirements(sources.files)
+    if isinstance(requirements, (str, os.PathLike)):
+        path = Path(requirements).expanduser()
+        if not path.is_file():
+            raise PackageError(
+                f"requirements file {str(path)!r} does not exist — pass --requirements with a"
+                " pip requirements file, or leave it out to use the model's imports"
+            )
+        return path.read_text(encoding="utf-8").splitlines()
+    return [str(line) for line in requirements]
+
+
+def _check_checkpoints(
+    checkpoints: Sequence[str | os.PathLike[str]], sources: SourceFiles
+) -> list[Path]:
+    paths = [Path(c).expanduser() for c in checkpoints]
+    taken = {p.name for p in sources.files} | render_generated_names()
+    seen: set[str] = set()
+    for path in paths:
+        if not path.is_file():
+            raise PackageError(
+                f"checkpoint {str(path)!r} does not exist or is not a file — check the"
+                " experiment's outputs folder or pass --checkpoint with the file to package"
+            )
+        if path.name in taken or path.name in seen or path.name.startswith("."):
+            raise PackageError(
+                f"checkpoint name {path.name!r} clashes with another file of the package — rename"
+                " the checkpoint"
+            )
+        seen.add(path.name)
+    return paths
+
+
+def render_generated_names() -> set[str]:
+    """Names the package writes itself (a checkpoint may not take them)."""
+    return {"requirements.txt", LINEAGE, "model-settings.json", "Dockerfile", ".dockerignore",
+            f"{render.MLSERVER_RUNTIME_MODULE}.py"}
+
+
+def _environment_versions(requirements: list[str]) -> dict[str, str]:
+    """Installed versions (here, where training ran) of the required distributions."""
+    versions = {}
+    for line in requirements:
+        name = line.split(";")[0].split("[")[0]
+        for sep in ("==", ">=", "<=", "~=", "!=", ">", "<", " "):
+            name = name.split(sep)[0]
+        name = name.strip()
+        if not name or name.startswith("-"):
+            continue
+        with contextlib.suppress(metadata.PackageNotFoundError, ValueError):
+            versions[name] = metadata.version(name)
+    return versions
+
+
+def _check_space(root: Path, paths: list[Path]) -> None:
+    needed = sum(p.stat().st_size for p in paths)
+    free = shutil.disk_usage(root).free
+    if needed > free:
+        raise PackageError(
+            f"the checkpoints need {needed} bytes but only {free} are free under {root} — free"
+            " some space or choose another deployments root"
+        )
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "user"
+
+
+def _fill(
+    tmp: Path,
+    *,
+    name: str,
+    fmt: str,
+    model_class: str,
+    sources: SourceFiles,
+    checkpoints: list[Path],
+    requirements: list[str],
+) -> list[CheckpointInfo]:
+    """Write every file of the package into ``tmp``; return the checkpoint records."""
+    for path in sources.files:
+        copy_hashed(path, tmp / path.name, fsync=True)
+    infos = []
+    for path in checkpoints:
+        digest, size = copy_hashed(path, tmp / path.name, fsync=True)
+        infos.append(CheckpointInfo(path.name, digest, size))
+    if fmt == MLSERVER:
+        names = [c.name for c in infos]
+        (tmp / "model-settings.json").write_text(
+            render.render_model_settings(name, names, model_class), encoding="utf-8"
+        )
+        (tmp / f"{render.MLSERVER_RUNTIME_MODULE}.py").write_text(
+            render.render_mlserver_runtime(model_class), encoding="utf-8"
+        )
+        requirements = ["mlserver", "numpy", *requirements]
+    s2i = tmp / ".s2i"
+    s2i.mkdir()
+    (s2i / "environment").write_text(
+        render.render_environment(render.seldon_environment(model_class)), encoding="utf-8"
+    )
+    (tmp / "requirements.txt").write_text(render.render_requirements(requirements), "utf-8")
+    return infos
+
+
+def _lineage(
+    lineage: Mapping[str, Any], *, name: str, fmt: str, model_class: str,
+    infos: list[CheckpointInfo], requirements: list[str],
+) -> dict[str, Any]:
+    record = dict(lineage)
+    record.setdefault("who", _who())
+    record.update(
+        package=name,
+        format=fmt,
+        model_class=model_class,
+        checkpoints=[c.to_dict() for c in infos],
+        packaged=time.time(),
+        environment=_environment_versions(requirements),
+    )
+    return record
+
+
+def write_package(
+    dest_root: str | os.PathLike[str],
+    name: str,
+    *,
+    source: str | os.PathLike[str],
+    checkpoints: Sequence[str | os.PathLike[str]],
+    model_class: str,
+    requirements: str | os.PathLike[str] | Sequence[str] | None = None,
+    format: str = "seldon",
+    lineage: Mapping[str, Any] | None = None,
+    force: bool = False,
+) -> PackageInfo:
+    """Write ``<dest_root>/<name>/``, a folder Seldon's s2i build (or MLServer) can serve.
+
+    The folder holds the model module and its helpers from ``source`` (see
+    :mod:`.source` for the copy rule), the checkpoints, ``requirements.txt``,
+    ``.s2i/environment`` and ``lineage.json``; the ``mlserver`` format adds
+    ``model-settings.json`` and a runtime module. Checkpoints are copied and hashed in one read.
+
+    Args:
+        dest_root: the deployments root; created if missing.
+        name: the package name, a DNS-1123 label (it becomes image and deployment names).
+        source: folder holding ``<model_class>.py`` and its helper modules.
+        checkpoints: files to copy next to the code (their names must be unique).
+        model_class: the class name; its module must be ``<model_class>.py``.
+        requirements: a requirements file, a list of requirement lines, or None for the
+            source's own ``requirements.txt`` or else the third-party imports of the code.
+        format: ``"seldon"`` or ``"mlserver"``.
+        lineage: what the package comes from (project, group, experiment, params, metrics ...);
+            checkpoint hashes, time and environment versions are added.
+        force: replace an existing package of the same name.
+
+    Returns:
+        the written package.
+
+    Raises:
+        InvalidName: ``name`` is not a DNS-1123 label.
+        PackageError: a missing source, module, class, checkpoint or requirements file; an
+            existing package without ``force``; a full disk or another write failure. Nothing
+            is left behind in any of these cases.
+    """
+    validate_name(name, "package")
+    if format not in FORMATS:
+        raise PackageError(f"package format must be one of {FORMATS}, got {format!r}")
+    root = Path(dest_root).expanduser()
+    root.mkdir(parents=True, exist_ok=True)
+    final = safe_join(root, name)
+    staging.clean_stale(root)
+    if final.exists() and not force:
+        raise PackageError(
+            f"package folder {str(final)!r} already exists — pass --force (force=True) to replace"
+            " it, or choose another name"
+        )
+    sources = select_sources(Path(source))
+    check_model_class(sources.folder, model_class)
+    paths = _check_checkpoints(checkpoints, sources)
+    reqs = _requirement_lines(requirements, sources)
+    _check_space(root, paths)
+    tmp = staging.sibling(root, name, "tmp")
+    # The SIGTERM guard wraps the cleanup, so the signal is re-delivered only once the
+    # temporary folder is gone.
+    with _sigterm_cleans_up():
+        try:
+            tmp.mkdir()
+            infos = _fill(tmp, name=name, fmt=format, model_class=model_class, sources=sources,
+                          checkpoints=paths, requirements=reqs)
+            record = _lineage(lineage or {}, name=name, fmt=format, model_class=model_class,
+                              infos=infos, requirements=reqs)
+            atomic_write_json(tmp / LINEAGE, record)
+            staging.fsync_dir(tmp)
+            staging.land(tmp, final, replace=force)
+        except FileExistsError as exc:
+            raise PackageError(
+                f"package folder {str(final)!r} appeared while packaging — pass --force to"
+                " replace it"
+            ) from exc
+        except OSError as exc:
+            hint = "free some space" if exc.errno == errno.ENOSPC else "check the deployments root"
+            raise PackageError(
+                f"could not write package {name!r} under {root}: {exc} — {hint}"
+            ) from exc
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    return PackageInfo(name=name, path=str(final.resolve()), format=format,
+                       model_class=model_class, checkpoints=tuple(infos), lineage=record)

@@ -1,0 +1,106 @@
+"""Copy-with-hash and the temporary-sibling rules behind atomic landing."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from jupyter_mlpipe.packaging import copying, staging
+
+
+@pytest.mark.parametrize("size", [0, 1, copying.CHUNK - 1, copying.SMALL, copying.SMALL + 1,
+                                  3 * copying.CHUNK + 12345])
+def test_copy_hashed_matches_hashlib(tmp_path, size):
+    src = tmp_path / "src.bin"
+    data = os.urandom(size)
+    src.write_bytes(data)
+    digest, copied = copying.copy_hashed(src, tmp_path / "dst.bin")
+    assert (digest, copied) == (hashlib.sha256(data).hexdigest(), size)
+    assert (tmp_path / "dst.bin").read_bytes() == data
+    assert copying.sha256_file(tmp_path / "dst.bin") == digest
+
+
+def test_copy_hashed_never_overwrites(tmp_path):
+    (tmp_path / "a").write_bytes(b"a")
+    (tmp_path / "b").write_bytes(b"b")
+    with pytest.raises(FileExistsError):
+        copying.copy_hashed(tmp_path / "a", tmp_path / "b")
+    assert (tmp_path / "b").read_bytes() == b"b"
+
+
+def test_pipelined_copy_write_error_stops_the_hasher(tmp_path, monkeypatch):
+    src = tmp_path / "src.bin"
+    src.write_bytes(os.urandom(copying.SMALL + 10))
+
+    def broken(fd, view):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(copying, "_write_all", broken)
+    with pytest.raises(OSError, match="No space"):
+        copying.copy_hashed(src, tmp_path / "dst.bin")
+
+
+def _dead_pid() -> int:
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return pid
+
+
+def test_clean_stale_removes_dead_owners_only(tmp_path):
+    dead = _dead_pid()
+    (tmp_path / "keep").mkdir()
+    (tmp_path / f".keep.tmp-{dead}-abcd").mkdir()
+    (tmp_path / f".live.tmp-{os.getpid()}-abcd").mkdir()
+    (tmp_path / ".unrelated").mkdir()
+    (tmp_path / f".gone.old-{dead}-beef").mkdir()
+    (tmp_path / f".gone.old-{dead}-beef" / "model.dat").write_text("old")
+    (tmp_path / f".keep.old-{dead}-0123").mkdir()
+    removed = staging.clean_stale(tmp_path)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [f".live.tmp-{os.getpid()}-abcd", ".unrelated", "gone", "keep"]
+    assert (tmp_path / "gone" / "model.dat").read_text() == "old"  # put back: never landed
+    assert len(removed) == 2
+
+
+def test_land_refuses_existing_and_replaces_atomically(tmp_path):
+    final = tmp_path / "pkg"
+    final.mkdir()
+    (final / "v").write_text("1")
+    new = staging.sibling(tmp_path, "pkg", "tmp")
+    new.mkdir()
+    (new / "v").write_text("2")
+    with pytest.raises(FileExistsError):
+        staging.land(new, final, replace=False)
+    staging.land(new, final, replace=True)
+    assert (final / "v").read_text() == "2"
+    assert [p.name for p in tmp_path.iterdir()] == ["pkg"]
+
+
+def test_land_without_exchange_support(tmp_path, monkeypatch):
+    monkeypatch.setattr(staging, "_libc_exchange", lambda a, b: False)
+    final = tmp_path / "pkg"
+    final.mkdir()
+    new = staging.sibling(tmp_path, "pkg", "tmp")
+    new.mkdir()
+    (new / "v").write_text("2")
+    staging.land(new, final, replace=True)
+    assert (final / "v").read_text() == "2"
+    assert [p.name for p in tmp_path.iterdir()] == ["pkg"]
+
+
+def test_source_rule_skips_subfolders_hidden_and_checkpoints(tmp_path):
+    from jupyter_mlpipe.packaging.source import infer_requirements, select_sources
+
+    (tmp_path / "A.py").write_text("import sklearn.linear_model\nimport B\nfrom . import c\n")
+    (tmp_path / "B.py").write_text("from PIL import Image\nimport json\n")
+    (tmp_path / "big.txt").write_bytes(b"x" * (2 << 20))
+    (tmp_path / "w.pt").write_bytes(b"w")
+    (tmp_path / ".env.py").write_text("")
+    chosen = select_sources(Path(tmp_path))
+    assert [p.name for p in chosen.files] == ["A.py", "B.py"]
+    assert infer_requirements(chosen.files) == ["pillow", "scikit-learn"]
