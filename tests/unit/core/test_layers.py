@@ -56,6 +56,11 @@ ALLOWED_SIDEWAYS = {
     ("deployers", "k8s"),
     ("engine", "executors"),
     ("engine", "search"),
+    ("magics", "cli"),  # one grammar: the magics reuse the CLI parser
+    ("magics", "widgets"),
+    ("magics", "display"),
+    ("widgets", "display"),
+    ("serverext", "cli"),
     ("engine", "spec"),
     ("deployers", "serving"),
     ("deployers", "packaging"),
