@@ -1,0 +1,263 @@
+"""The model server as one ASGI application: routing, body limits, errors, model scheduling.
+
+Routes (Seldon protocol, then Open Inference V2)::
+
+    POST /predict  /api/v1.0/predictions  /api/v0.1/predictions   (GET /predict?json=...)
+    POST /seldon/<deployment>/api/v0.1/predictions
+    POST /seldon/<namespace>/<deployment>/api/v1.0/predictions
+    POST /api/v1.0/feedback  /api/v0.1/feedback  /send-feedback
+    GET  /health/ping  /health/status  /metadata
+    GET  /v2  /v2/health/live  /v2/health/ready  /v2/models/<name>[/versions/<v>][/ready]
+    POST /v2/models/<name>[/versions/<v>]/infer
+
+Every error is JSON: Seldon's ``{"status": {...}}`` on Seldon routes, ``{"error": ...}`` on V2
+routes; 404 for unknown paths, 405 for wrong methods, 413 over the body limit, 415 for
+unsupported content types, 500 when the model fails. Tracebacks go to the log only.
+
+Model calls run on the event loop while they are fast (a thread hop costs more than a small
+model's predict) and move to one dedicated thread when they are slow, so a slow model never
+starves health checks; one thread keeps the model's calls serial, as under Seldon's one worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from ..errors import PredictError
+from .handlers import Handlers, json_response
+from .http import (
+    BodyTooLarge,
+    ClientGone,
+    Receive,
+    Request,
+    Response,
+    Scope,
+    Send,
+    declared_length,
+    header,
+    read_body,
+    send_response,
+)
+from .model import ServedModel, as_predict_error
+from .seldon_protocol import error_body
+
+log = logging.getLogger("jupyter_mlpipe.serving")
+
+DEFAULT_MAX_BODY = 32 * 1024 * 1024
+Handler = Callable[[Request], Response]
+# (handler, calls the model, speaks V2)
+Route = tuple[Handler, bool, bool]
+
+_OFFLOAD_ABOVE = 0.005  # seconds of model time (smoothed) before calls move off the loop
+_INLINE_BELOW = 0.002
+_PREDICTION_VERSIONS = ("v0.1", "v1.0")
+
+
+class ModelApp:
+    """ASGI app serving one model.
+
+    Args:
+        model: the loaded model.
+        deployment: the deployment name the ingress-style paths must carry (None: any).
+        max_body: the largest request body accepted, in bytes.
+        offload: ``"auto"`` (measure), ``"always"`` or ``"never"`` run model calls on a thread.
+    """
+
+    def __init__(self, model: ServedModel, *, deployment: str | None = None,
+                 max_body: int = DEFAULT_MAX_BODY, offload: str = "auto") -> None:
+        if offload not in ("auto", "always", "never"):
+            raise ValueError(f"offload must be auto, always or never, got {offload!r}")
+        self.model = model
+        self.handlers = Handlers(model)
+        self.deployment = deployment
+        self.max_body = max_body
+        self.offload = offload
+        self._threaded = offload == "always"
+        self._model_time = 0.0
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="model")
+        h = self.handlers
+        predict: dict[str, Route] = {"POST": (h.predict, True, False)}
+        feedback: dict[str, Route] = {"POST": (h.feedback, True, False)}
+        self._fixed: dict[str, dict[str, Route]] = {
+            "/predict": {**predict, "GET": (h.predict, True, False)},
+            "/api/v1.0/predictions": predict,
+            "/api/v0.1/predictions": predict,
+            "/api/v1.0/feedback": feedback,
+            "/api/v0.1/feedback": feedback,
+            "/send-feedback": feedback,
+            "/health/ping": {"GET": (h.ping, False, False)},
+            "/health/status": {"GET": (h.health_status, True, False)},
+            "/api/v1.0/health/status": {"GET": (h.health_status, True, False)},
+            "/metadata": {"GET": (h.metadata, False, False)},
+            "/api/v1.0/metadata": {"GET": (h.metadata, False, False)},
+            "/v2": {"GET": (h.v2_server, False, True)},
+            "/v2/health/live": {"GET": (h.v2_live, False, True)},
+            "/v2/health/ready": {"GET": (h.v2_ready, False, True)},
+        }
+        self._predict = predict
+        self._feedback = feedback
+
+    # --- routing ---------------------------------------------------------------------------
+
+    def _seldon_ingress(self, parts: list[str]) -> dict[str, Route] | None:
+        # /seldon/<dep>/api/<v>/<verb> or /seldon/<ns>/<dep>/api/<v>/<verb>
+        if len(parts) not in (5, 6) or parts[-3] != "api" or parts[-2] not in _PREDICTION_VERSIONS:
+            return None
+        deployment = parts[-4]
+        if self.deployment is not None and deployment != self.deployment:
+            raise PredictError(
+                f"no deployment {deployment!r} here — this server serves {self.deployment!r}",
+                status=404, body=error_body(
+                    f"no deployment {deployment!r} here — this server serves "
+                    f"{self.deployment!r}", "NOT_FOUND"))
+        return {"predictions": self._predict, "feedback": self._feedback}.get(parts[-1])
+
+    def _v2_model(self, parts: list[str]) -> dict[str, Route] | None:
+        # /v2/models/<name>[/versions/<v>][/ready|/infer]
+        rest = parts[3:]
+        if len(rest) >= 2 and rest[0] == "versions":
+            rest = rest[2:]
+        if parts[2] != self.model.name:
+            message = f"model {parts[2]!r} not found — this server serves {self.model.name!r}"
+            raise PredictError(message, status=404, body={"error": message})
+        h = self.handlers
+        if not rest:
+            return {"GET": (h.v2_model_metadata, False, True)}
+        if rest == ["ready"]:
+            return {"GET": (h.v2_model_ready, False, True)}
+        if rest == ["infer"]:
+            return {"POST": (h.v2_infer, True, True)}
+        return None
+
+    def route(self, path: str) -> dict[str, Route] | None:
+        """The methods served at ``path`` (None: no such path).
+
+        Raises:
+            PredictError: 404 for a path naming another deployment or model.
+        """
+        fixed = self._fixed.get(path.rstrip("/") or "/")
+        if fixed is not None:
+            return fixed
+        parts = path.strip("/").split("/")
+        if parts[0] == "seldon":
+            return self._seldon_ingress(parts)
+        if len(parts) >= 3 and parts[0] == "v2" and parts[1] == "models":
+            return self._v2_model(parts)
+        return None
+
+    # --- ASGI ------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            response = await self._http(scope, receive)
+            if response is not None:
+                await send_response(send, response)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive) -> Response | None:
+        path: str = scope["path"]
+        v2 = path.startswith("/v2")
+        try:
+            methods = self.route(path)
+            if methods is None:
+                raise _error(404, f"no route {path!r} — see /metadata, /api/v1.0/predictions, "
+                             "/v2/models/<name>/infer", "NOT_FOUND", v2)
+            method = scope["method"]
+            chosen = methods.get("GET" if method == "HEAD" else method)
+            if chosen is None:
+                allowed = ", ".join(sorted(methods))
+                error = _error(405, f"{method} is not allowed on {path} — use {allowed}",
+                               "METHOD_NOT_ALLOWED", v2)
+                return _error_response(error, ((b"allow", allowed.encode("ascii")),))
+            handler, heavy, v2 = chosen
+            length = declared_length(scope)
+            if length is not None and length > self.max_body:
+                raise _error(413, f"the body ({length} bytes) is over the limit of "
+                             f"{self.max_body} bytes — send less data per request",
+                             "MICROSERVICE_BAD_DATA", v2)
+            try:
+                body = await read_body(receive, self.max_body)
+            except BodyTooLarge:
+                raise _error(413, f"the body is over the limit of {self.max_body} bytes — send "
+                             "less data per request", "MICROSERVICE_BAD_DATA", v2) from None
+            content_type = (header(scope, b"content-type") or b"").decode("latin-1")
+            request = Request(method, path, scope.get("query_string", b""), content_type, body)
+            if heavy:
+                return await self._call_model(handler, request)
+            return handler(request)
+        except ClientGone:
+            return None
+        except PredictError as exc:
+            return _error_response(_for_protocol(exc, v2))
+        except Exception as exc:  # model code (or a bug): never a traceback on the wire
+            error = as_predict_error(exc)
+            log.exception("%s %s failed: %s", scope.get("method"), path, error)
+            return _error_response(_for_protocol(error, v2))
+
+    async def _call_model(self, handler: Handler, request: Request) -> Response:
+        if not self._threaded:
+            started = time.perf_counter()
+            try:
+                return handler(request)
+            finally:
+                self._observe(time.perf_counter() - started)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._timed, handler, request)
+
+    def _timed(self, handler: Handler, request: Request) -> Response:
+        started = time.perf_counter()
+        try:
+            return handler(request)
+        finally:
+            self._observe(time.perf_counter() - started)
+
+    def _observe(self, seconds: float) -> None:
+        self._model_time = 0.8 * self._model_time + 0.2 * seconds
+        if self.offload != "auto":
+            return
+        if not self._threaded and self._model_time > _OFFLOAD_ABOVE:
+            self._threaded = True
+            log.info("model calls take %.1f ms: running them on a worker thread",
+                     self._model_time * 1000)
+        elif self._threaded and self._model_time < _INLINE_BELOW:
+            self._threaded = False
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def close(self) -> None:
+        """Release the model thread (waits for a running call to finish)."""
+        self._executor.shutdown(wait=True)
+
+
+def _error(status: int, info: str, reason: str, v2: bool) -> PredictError:
+    body = {"error": info} if v2 else error_body(info, reason)
+    return PredictError(info, status=status, body=body)
+
+
+def _for_protocol(error: PredictError, v2: bool) -> PredictError:
+    if v2 and isinstance(error.body, dict) and "status" in error.body:
+        return PredictError(str(error), status=error.status, body={"error": str(error)})
+    return error
+
+
+def _error_response(error: PredictError,
+                    headers: tuple[tuple[bytes, bytes], ...] = ()) -> Response:
+    status = error.status or 500
+    try:
+        body = json_response(error.body if error.body is not None else {"error": str(error)}).body
+    except PredictError:
+        body = json_response(error_body(str(error), "MICROSERVICE_INTERNAL_ERROR")).body
+    return Response(status, body, headers=headers)
