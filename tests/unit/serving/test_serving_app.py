@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from serving_asgi import call
 
 from jupyter_mlpipe.serving.app import ModelApp
 from jupyter_mlpipe.serving.loader import inspect_folder, load_model
 from jupyter_mlpipe.serving.model import ServedModel
+from tests.unit.serving.serving_asgi import call
 
 pytestmark = pytest.mark.usefixtures("restore_process_state")
 
