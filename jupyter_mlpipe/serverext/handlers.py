@@ -1,0 +1,306 @@
+"""Tornado handlers of the REST API under ``<base_url>/mlpipe/api/``.
+
+Handlers are thin: parse and validate the request (:mod:`.requests`), call the
+:class:`~jupyter_mlpipe.api.Mlpipe` object injected through ``web_app.settings`` (in a worker
+thread, so a slow disk never stalls the server), shape the answer (:mod:`.views`) and write JSON.
+Every method is ``@tornado.web.authenticated``; Jupyter's base handler adds the XSRF check for
+cookie-authenticated mutations. Errors leave through :func:`.errors.http_error` only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import functools
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import tornado.web
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+from tornado.web import HTTPError
+
+from ..errors import MlpipeError, StoreError
+from . import requests as rq
+from . import views
+from .errors import BadRequest, http_error
+from .operations import OperationRequest, Operations
+from .serialize import frame_records, jsonable
+
+API_SETTING = "mlpipe.api"
+OPERATIONS_SETTING = "mlpipe.operations"
+PREFIX = "mlpipe/api"
+_OPENAPI = Path(__file__).with_name("openapi.yaml")
+
+
+class MlpipeHandler(APIHandler):
+    """Base: access to the API object, thread offloading, JSON replies and JSON errors."""
+
+    @property
+    def api(self) -> Any:
+        return self.settings[API_SETTING]
+
+    @property
+    def operations(self) -> Operations:
+        return self.settings[OPERATIONS_SETTING]
+
+    async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a blocking API call in the default thread pool."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, functools.partial(fn, *args, **kwargs))
+
+    def reply(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(data, separators=(",", ":"), allow_nan=False))
+
+    def body(self) -> dict[str, Any]:
+        return rq.parse_body(self.request.body or b"")
+
+    def project(self) -> str | None:
+        value = self.get_query_argument("project", None)
+        return None if value is None else rq.name(value, "project")
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = (kwargs.get("exc_info") or (None, None, None))[1]
+        if isinstance(exc, HTTPError) or exc is None:
+            reason = self._reason or "error"
+            message = (exc.log_message if exc is not None else None) or reason
+            body = {"error": {"type": reason.replace(" ", ""), "message": message}}
+        else:
+            status_code, body = http_error(exc)
+            self.set_status(status_code)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        # Domain errors and bad requests are answers, not server faults: log them briefly.
+        if isinstance(value, (MlpipeError, BadRequest)):
+            self.log.info("mlpipe %s %s: %s", self.request.method, self.request.path, value)
+            return
+        super().log_exception(typ, value, tb)
+
+
+class GroupsHandler(MlpipeHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        frame = await self.call(self.api.groups, project=self.project())
+        self.reply({"groups": frame_records(frame)})
+
+
+class GroupHandler(MlpipeHandler):
+    @tornado.web.authenticated
+    async def get(self, group: str) -> None:
+        gid, project = rq.parse_id(group, "group"), self.project()
+        info, frame = await self.call(_group_and_experiments, self.api, gid, project)
+        rows, params, metrics = views.experiment_rows(frame)
+        self.reply(
+            {
+                "group": jsonable(info),
+                "experiments": rows,
+                "params": params,
+                "metrics": metrics,
+                "counts": views.status_counts(rows),
+            }
+        )
+
+
+def _group_and_experiments(api: Any, gid: int, project: str | None) -> tuple[Any, Any]:
+    return api.group(gid, project=project), api.experiments(gid, project=project)
+
+
+class GroupMetricsHandler(MlpipeHandler):
+    @tornado.web.authenticated
+    async def get(self, group: str) -> None:
+        gid, project = rq.parse_id(group, "group"), self.project()
+        after = rq.cursor(self.get_query_argument("after", None))
+        try:
+            batch = await self.call(self.api.metrics, gid, project=project, cursor=after)
+        except StoreError as exc:
+            if after is None:
+                raise
+            raise BadRequest(str(exc)) from exc  # the cursor was not one the server sent
+        self.reply(
+            {
+                "group": gid,
+                "cursor": batch.cursor,
+                "points": views.metric_points(batch.points),
+                "reset": sorted(int(e) for e in getattr(batch, "reset", ())),
+            }
+        )
+
+
+class GroupStopHandler(MlpipeHandler):
+    @tornado.web.authenticated
+    async def post(self, group: str) -> None:
+        gid, project = rq.parse_id(group, "group"), self.project()
+        await self.call(self.api.stop, gid, project=project)
+        self.reply({"group": gid, "stopping": True}, status=202)
+
+
+class GroupBestHandler(MlpipeHandler):
+    @tornado.web.authenticated
+    async def get(self, group: str) -> None:
+        gid, project = rq.parse_id(group, "group"), self.project()
+        metric = rq.metric(self.get_query_argument("metric", None))
+        mode = rq.mode(self.get_query_argument("mode", "max"))
+        info = await self.call(self.api.best, gid, metric, mode=mode, project=project)
+        self.reply({"experiment": jsonable(info), "metric": metric, "mode": mode})
+
+
+class ExperimentLogsHandler(MlpipeHandler):
+    @tornado.web.authenticated
+    async def get(self, experiment: str) -> None:
+        eid, project = rq.parse_id(experiment, "experiment"), self.project()
+        tail = rq.parse_int(self.get_query_argument("tail", None), "tail", 200, 1, 10_000)
+        lines = await self.call(_tail, self.api, eid, project, tail)
+        self.reply({"experiment": eid, "lines": lines})
+
+
+def _tail(api: Any, eid: int, project: str | None, count: int) -> list[str]:
+    return [
+        line.rstrip("\n")
+        for line in collections.deque(api.logs(eid, project=project), maxlen=count)
+    ]
+
+
+class ExperimentStopHandler(MlpipeHandler):
+    @tornado.web.authenticated
+    async def post(self, experiment: str) -> None:
+        eid, project = rq.parse_id(experiment, "experiment"), self.project()
+        await self.call(self.api.stop, experiment=eid, project=project)
+        self.reply({"experiment": eid, "stopping": True}, status=202)
+
+
+class SweepsHandler(MlpipeHandler):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        body = self.body()
+        text = rq.field(body, "spec", str)
+        file = rq.field(body, "file", str)
+        if (text is None) == (file is None):
+            raise BadRequest("send exactly one of 'spec' (the YAML text) or 'file' (a path)")
+        name = rq.field(body, "name", str)
+        kwargs: dict[str, Any] = {
+            "name": None if name is None else rq.name(name, "sweep"),
+            "project": None if body.get("project") is None else rq.name(body["project"], "project"),
+        }
+        if file is not None:
+            kwargs["file"] = rq.path_under(self.api.settings.repos_root, file, "file")
+        else:
+            kwargs["text"] = text
+        sweep = await self.call(self.api.sweep, **kwargs)
+        self.reply({"group": jsonable(sweep.group)}, status=201)
+
+
+class OperationsHandler(MlpipeHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        records = await self.call(self.operations.store.list)
+        self.reply({"operations": records})
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        request = OperationRequest.parse(self.body(), self.api.settings.repos_root)
+        record = await self.call(self.operations.submit, request)
+        self.reply(record, status=202)
+
+
+class OperationHandler(MlpipeHandler):
+    @tornado.web.authenticated
+    async def get(self, op_id: str) -> None:
+        self.reply(await self.call(self.operations.store.get, op_id))
+
+
+class DeploymentsHandler(MlpipeHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        frame = await self.call(self.api.deployments)
+        self.reply({"deployments": frame_records(frame)})
+
+
+class DeploymentHandler(MlpipeHandler):
+    @tornado.web.authenticated
+    async def delete(self, name: str) -> None:
+        await self.call(self.api.undeploy, rq.name(name, "deployment"))
+        self.reply({"name": name, "removed": True})
+
+
+class PredictHandler(MlpipeHandler):
+    @tornado.web.authenticated
+    async def post(self, name: str) -> None:
+        name = rq.name(name, "deployment")
+        payload = self.body().get("payload")
+        # Only JSON data reaches the API: a string could name a file on the server.
+        if isinstance(payload, list):
+            payload = {"data": {"ndarray": payload}}
+        if not isinstance(payload, dict) or not payload:
+            raise BadRequest(
+                "field 'payload' must be a Seldon request object like "
+                '{"data": {"ndarray": [[...]]}} or an array'
+            )
+        prediction = await self.call(self.api.predict, name, payload)
+        self.reply({"name": name, "prediction": jsonable(prediction)})
+
+
+class OpenAPIHandler(MlpipeHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        self.reply(openapi_document())
+
+
+@functools.lru_cache(maxsize=1)
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI description shipped beside this module."""
+    import yaml
+
+    return yaml.safe_load(_OPENAPI.read_text(encoding="utf-8"))
+
+
+class NotFoundHandler(MlpipeHandler):
+    """Any other path under the prefix: a JSON 404 (after authentication)."""
+
+    @tornado.web.authenticated
+    def prepare_not_found(self) -> None:
+        raise HTTPError(404, f"no API route {self.request.path} — see {PREFIX}/openapi.json")
+
+    get = post = delete = put = patch = prepare_not_found
+
+
+ROUTES: tuple[tuple[str, type[MlpipeHandler]], ...] = (
+    (r"groups", GroupsHandler),
+    (r"groups/([^/]+)", GroupHandler),
+    (r"groups/([^/]+)/metrics", GroupMetricsHandler),
+    (r"groups/([^/]+)/stop", GroupStopHandler),
+    (r"groups/([^/]+)/best", GroupBestHandler),
+    (r"experiments/([^/]+)/logs", ExperimentLogsHandler),
+    (r"experiments/([^/]+)/stop", ExperimentStopHandler),
+    (r"sweeps", SweepsHandler),
+    (r"operations", OperationsHandler),
+    (r"operations/([^/]+)", OperationHandler),
+    (r"deployments", DeploymentsHandler),
+    (r"deployments/([^/]+)", DeploymentHandler),
+    (r"deployments/([^/]+)/predict", PredictHandler),
+    (r"openapi\.json", OpenAPIHandler),
+    (r".*", NotFoundHandler),
+)
+
+
+def setup_handlers(web_app: Any, api: Any, operations: Operations) -> list[str]:
+    """Register the routes on ``web_app`` and inject the API objects.
+
+    Returns:
+        The URL patterns registered (used by tests that walk every route).
+    """
+    web_app.settings[API_SETTING] = api
+    web_app.settings[OPERATIONS_SETTING] = operations
+    base = web_app.settings.get("base_url", "/")
+    patterns = [
+        url_path_join(base, PREFIX, path) + "/?$"
+        if path != r".*"
+        else url_path_join(base, PREFIX, path)
+        for path, _ in ROUTES
+    ]
+    web_app.add_handlers(".*$", list(zip(patterns, (cls for _, cls in ROUTES), strict=True)))
+    return patterns

@@ -1,0 +1,296 @@
+/**
+ * The panel's state and the only code that fetches: polls (with backoff, paused when the
+ * panel or the browser tab is hidden) and user actions. Views read `state` and call methods.
+ */
+import { Poll } from '@lumino/polling';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { api as defaultApi, API, APIError } from './api';
+import {
+  DEFAULT_SORT,
+  SeriesMap,
+  SortState,
+  isActive,
+  mergePoints,
+  metricNames,
+  parsePayload,
+  toggleSort
+} from './model';
+import {
+  Deployment,
+  GroupDetail,
+  GroupSummary,
+  Operation,
+  OperationRequest,
+  SweepRequest
+} from './types';
+
+export interface PanelState {
+  groups: GroupSummary[];
+  deployments: Deployment[];
+  listError: string | null;
+  openGroup: number | null;
+  detail: GroupDetail | null;
+  groupError: string | null;
+  series: SeriesMap;
+  cursor: string;
+  chartMetric: string | null;
+  sort: SortState;
+  logExperiment: number | null;
+  logLines: string[];
+  operation: Operation | null;
+  actionError: string | null;
+  sweepBusy: boolean;
+  prediction: { name: string; text: string } | null;
+  predictError: string | null;
+}
+
+const INITIAL: PanelState = {
+  groups: [],
+  deployments: [],
+  listError: null,
+  openGroup: null,
+  detail: null,
+  groupError: null,
+  series: {},
+  cursor: '',
+  chartMetric: null,
+  sort: DEFAULT_SORT,
+  logExperiment: null,
+  logLines: [],
+  operation: null,
+  actionError: null,
+  sweepBusy: false,
+  prediction: null,
+  predictError: null
+};
+
+function message(error: unknown): string {
+  return error instanceof APIError || error instanceof Error ? error.message : String(error);
+}
+
+export class PanelController {
+  constructor(private readonly api: API = defaultApi) {
+    this._listPoll = this._poll('mlpipe:list', 3000, 30000, () => this._refreshList());
+  }
+
+  get state(): PanelState {
+    return this._state;
+  }
+
+  get changed(): ISignal<this, PanelState> {
+    return this._changed;
+  }
+
+  /** The widget reports whether it is shown; hidden panels stop polling. */
+  setVisible(visible: boolean): void {
+    this._visible = visible;
+    if (visible) {
+      void this._listPoll.refresh();
+      void this._groupPoll?.refresh();
+    }
+  }
+
+  dispose(): void {
+    for (const poll of [this._listPoll, this._groupPoll, this._logPoll, this._opPoll]) {
+      poll?.dispose();
+    }
+    Signal.clearData(this);
+  }
+
+  // -- navigation --------------------------------------------------------------------------
+  openGroup(group: number): void {
+    this._groupPoll?.dispose();
+    this._stopLogs();
+    this._set({
+      openGroup: group,
+      detail: null,
+      groupError: null,
+      series: {},
+      cursor: '',
+      chartMetric: null,
+      sort: DEFAULT_SORT
+    });
+    this._groupPoll = this._poll('mlpipe:group', 1500, 15000, () => this._refreshGroup(group));
+  }
+
+  closeGroup(): void {
+    this._groupPoll?.dispose();
+    this._groupPoll = null;
+    this._stopLogs();
+    this._set({ openGroup: null, detail: null, series: {}, cursor: '' });
+    void this._listPoll.refresh();
+  }
+
+  sortBy(key: string): void {
+    this._set({ sort: toggleSort(this._state.sort, key) });
+  }
+
+  setChartMetric(metric: string): void {
+    this._set({ chartMetric: metric });
+  }
+
+  showLogs(experiment: number | null): void {
+    this._stopLogs();
+    this._set({ logExperiment: experiment, logLines: [] });
+    if (experiment !== null) {
+      this._logPoll = this._poll('mlpipe:logs', 2000, 20000, async () => {
+        const reply = await this.api.logs(experiment, 200);
+        if (this._state.logExperiment === experiment) {
+          this._set({ logLines: reply.lines });
+        }
+      });
+    }
+  }
+
+  // -- actions -------------------------------------------------------------------------------
+  async startSweep(request: SweepRequest): Promise<void> {
+    this._set({ sweepBusy: true, actionError: null });
+    try {
+      const reply = await this.api.startSweep(request);
+      this._set({ sweepBusy: false });
+      void this._listPoll.refresh();
+      this.openGroup(reply.group.id);
+    } catch (error) {
+      this._set({ sweepBusy: false, actionError: message(error) });
+    }
+  }
+
+  async stopGroup(group: number): Promise<void> {
+    await this._act(() => this.api.stopGroup(group));
+    void this._groupPoll?.refresh();
+  }
+
+  async stopExperiment(experiment: number): Promise<void> {
+    await this._act(() => this.api.stopExperiment(experiment));
+    void this._groupPoll?.refresh();
+  }
+
+  /** Start package → build → deploy in the background and follow its progress. */
+  async startOperation(request: OperationRequest): Promise<void> {
+    const op = await this._act(() => this.api.startOperation(request));
+    if (!op) {
+      return;
+    }
+    this._set({ operation: op });
+    this._opPoll?.dispose();
+    this._opPoll = this._poll('mlpipe:operation', 1000, 10000, async () => {
+      const current = await this.api.operation(op.id);
+      this._set({ operation: current });
+      if (current.status === 'succeeded' || current.status === 'failed') {
+        this._opPoll?.dispose();
+        this._opPoll = null;
+        void this._listPoll.refresh();
+      }
+    });
+  }
+
+  async predict(name: string, text: string): Promise<void> {
+    this._set({ predictError: null, prediction: null });
+    let payload: unknown;
+    try {
+      payload = parsePayload(text);
+      const reply = await this.api.predict(name, payload);
+      this._set({ prediction: { name, text: JSON.stringify(reply.prediction, null, 1) } });
+    } catch (error) {
+      this._set({ predictError: message(error) });
+    }
+  }
+
+  async undeploy(name: string): Promise<void> {
+    await this._act(() => this.api.undeploy(name));
+    void this._listPoll.refresh();
+  }
+
+  refresh(): void {
+    void this._listPoll.refresh();
+    void this._groupPoll?.refresh();
+  }
+
+  // -- polling -------------------------------------------------------------------------------
+  private _poll(
+    name: string,
+    interval: number,
+    max: number,
+    factory: () => Promise<void>
+  ): Poll {
+    const poll = new Poll({
+      factory,
+      frequency: { interval, backoff: true, max },
+      name,
+      standby: () => !this._visible || 'when-hidden'
+    });
+    return poll;
+  }
+
+  private async _refreshList(): Promise<void> {
+    try {
+      const [groups, deployments] = await Promise.all([
+        this.api.groups(),
+        this.api.deployments()
+      ]);
+      this._set({
+        groups: groups.groups,
+        deployments: deployments.deployments,
+        listError: null
+      });
+    } catch (error) {
+      this._set({ listError: message(error) });
+      throw error; // a rejected tick makes the poll back off
+    }
+  }
+
+  private async _refreshGroup(group: number): Promise<void> {
+    try {
+      const [detail, batch] = await Promise.all([
+        this.api.group(group),
+        this.api.metrics(group, this._state.cursor)
+      ]);
+      if (this._state.openGroup !== group) {
+        return; // the user moved on while the answer travelled
+      }
+      const series = mergePoints(this._state.series, batch.points);
+      const names = metricNames(series);
+      const chartMetric =
+        this._state.chartMetric && names.includes(this._state.chartMetric)
+          ? this._state.chartMetric
+          : (detail.metrics[0] ?? names[0] ?? null);
+      this._set({ detail, series, cursor: batch.cursor, chartMetric, groupError: null });
+      if (!isActive(detail.counts) && this._groupPoll) {
+        // Finished groups change rarely: slow down instead of hammering the disk.
+        this._groupPoll.frequency = { interval: 10000, backoff: true, max: 60000 };
+      }
+    } catch (error) {
+      this._set({ groupError: message(error) });
+      throw error;
+    }
+  }
+
+  private _stopLogs(): void {
+    this._logPoll?.dispose();
+    this._logPoll = null;
+  }
+
+  private async _act<T>(action: () => Promise<T>): Promise<T | null> {
+    this._set({ actionError: null });
+    try {
+      return await action();
+    } catch (error) {
+      this._set({ actionError: message(error) });
+      return null;
+    }
+  }
+
+  private _set(changes: Partial<PanelState>): void {
+    this._state = { ...this._state, ...changes };
+    this._changed.emit(this._state);
+  }
+
+  private _state: PanelState = INITIAL;
+  private _changed = new Signal<this, PanelState>(this);
+  private _visible = false;
+  private _listPoll: Poll;
+  private _groupPoll: Poll | null = null;
+  private _logPoll: Poll | null = null;
+  private _opPoll: Poll | null = null;
+}

@@ -1,0 +1,295 @@
+/**
+ * Pure panel logic: sorting the experiments table, merging incremental metric batches,
+ * scaling series for the chart, summarising counts and operation progress.
+ * No DOM, no fetching: the controller feeds these functions and the views render the results.
+ */
+import { ExperimentRow, MetricPoint, Operation } from './types';
+
+/** Points per experiment (string id) per metric, in arrival order. */
+export type SeriesMap = Record<string, Record<string, MetricPoint[]>>;
+
+/** Which column the table is sorted by: 'id', 'status', 'param:<name>' or 'metric:<name>'. */
+export interface SortState {
+  key: string;
+  ascending: boolean;
+}
+
+export const DEFAULT_SORT: SortState = { key: 'id', ascending: true };
+
+/** Clicking the sorted column flips the direction; another column sorts ascending. */
+export function toggleSort(current: SortState, key: string): SortState {
+  return current.key === key
+    ? { key, ascending: !current.ascending }
+    : { key, ascending: true };
+}
+
+/** The value a row sorts by; metrics sort by their last value. */
+export function sortValue(row: ExperimentRow, key: string): number | string | null {
+  if (key === 'id') {
+    return row.id;
+  }
+  if (key === 'status') {
+    return row.status ?? null;
+  }
+  if (key.startsWith('param:')) {
+    const value = row.params[key.slice(6)];
+    return typeof value === 'number' || typeof value === 'string' ? value : null;
+  }
+  if (key.startsWith('metric:')) {
+    return row.metrics[key.slice(7)]?.last ?? null;
+  }
+  return null;
+}
+
+function compareValues(a: number | string, b: number | string): number {
+  if (typeof a === 'number' && typeof b === 'number') {
+    return a - b;
+  }
+  return String(a).localeCompare(String(b), undefined, { numeric: true });
+}
+
+/**
+ * A sorted copy of `rows`. Missing values go last in both directions; ties keep id order.
+ */
+export function sortExperiments(rows: ExperimentRow[], sort: SortState): ExperimentRow[] {
+  const sign = sort.ascending ? 1 : -1;
+  return [...rows].sort((a, b) => {
+    const va = sortValue(a, sort.key);
+    const vb = sortValue(b, sort.key);
+    if (va === null || vb === null) {
+      if (va !== vb) {
+        return va === null ? 1 : -1;
+      }
+      return a.id - b.id;
+    }
+    return sign * compareValues(va, vb) || a.id - b.id;
+  });
+}
+
+/**
+ * Merge a batch of new points into the series. Returns a new map (the input is not changed);
+ * a series longer than `maxPoints` keeps its newest points. A point equal to the last one
+ * already held (same step and time) is dropped, so a repeated batch does not double a curve.
+ */
+export function mergePoints(
+  current: SeriesMap,
+  batch: Record<string, Record<string, MetricPoint[]>>,
+  maxPoints = 20000
+): SeriesMap {
+  const next: SeriesMap = { ...current };
+  for (const [experiment, metrics] of Object.entries(batch)) {
+    const held = { ...(next[experiment] ?? {}) };
+    for (const [metric, points] of Object.entries(metrics)) {
+      let series = held[metric] ?? [];
+      const last = series.length ? series[series.length - 1] : undefined;
+      const fresh =
+        last === undefined
+          ? points
+          : points.filter((p, i) => i > 0 || p[0] !== last[0] || p[1] !== last[1]);
+      if (fresh.length) {
+        series = series.concat(fresh);
+        if (series.length > maxPoints) {
+          series = series.slice(series.length - maxPoints);
+        }
+      }
+      held[metric] = series;
+    }
+    next[experiment] = held;
+  }
+  return next;
+}
+
+/** Every metric name present in the series, sorted. */
+export function metricNames(series: SeriesMap): string[] {
+  const names = new Set<string>();
+  for (const metrics of Object.values(series)) {
+    Object.keys(metrics).forEach(name => names.add(name));
+  }
+  return [...names].sort();
+}
+
+/** Keep at most `limit` points: evenly strided, always including the first and the last. */
+export function decimate<T>(points: T[], limit: number): T[] {
+  if (points.length <= limit || limit < 2) {
+    return points;
+  }
+  const out: T[] = [];
+  const stride = (points.length - 1) / (limit - 1);
+  for (let i = 0; i < limit; i++) {
+    out.push(points[Math.round(i * stride)]);
+  }
+  return out;
+}
+
+export interface ChartLine {
+  experiment: string;
+  /** SVG path data in chart pixels. */
+  d: string;
+  /** The last value, shown in the legend. */
+  last: number;
+  points: number;
+}
+
+export interface ChartModel {
+  lines: ChartLine[];
+  xRange: [number, number];
+  yRange: [number, number];
+}
+
+/** x is the step when logged, else the point's position in its series. */
+function xyPoints(series: MetricPoint[]): [number, number][] {
+  const out: [number, number][] = [];
+  series.forEach((p, i) => {
+    const value = p[2];
+    if (value !== null && Number.isFinite(value)) {
+      out.push([p[0] ?? i, value]);
+    }
+  });
+  return out;
+}
+
+/**
+ * Scale one metric of every experiment into SVG paths of `width` × `height` pixels
+ * (y grows downwards). Each line has at most `maxPoints` points. Returns null when the
+ * metric has no finite value yet.
+ */
+export function chartModel(
+  series: SeriesMap,
+  metric: string,
+  width: number,
+  height: number,
+  maxPoints = 400
+): ChartModel | null {
+  const raw = Object.entries(series)
+    .map(([experiment, metrics]) => ({ experiment, xy: xyPoints(metrics[metric] ?? []) }))
+    .filter(entry => entry.xy.length > 0)
+    .sort((a, b) => Number(a.experiment) - Number(b.experiment));
+  if (!raw.length) {
+    return null;
+  }
+  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (const { xy } of raw) {
+    for (const [x, y] of xy) {
+      x0 = Math.min(x0, x);
+      x1 = Math.max(x1, x);
+      y0 = Math.min(y0, y);
+      y1 = Math.max(y1, y);
+    }
+  }
+  const spanX = x1 - x0 || 1;
+  const spanY = y1 - y0 || 1;
+  const px = (x: number): string => (((x - x0) / spanX) * width).toFixed(1);
+  const py = (y: number): string => (height - ((y - y0) / spanY) * height).toFixed(1);
+  const lines = raw.map(({ experiment, xy }) => {
+    const kept = decimate(xy, maxPoints);
+    const d = kept.map(([x, y], i) => `${i ? 'L' : 'M'}${px(x)},${py(y)}`).join(' ');
+    return { experiment, d, last: xy[xy.length - 1][1], points: xy.length };
+  });
+  return { lines, xRange: [x0, x1], yRange: [y0, y1] };
+}
+
+const STATUS_ORDER = ['running', 'queued', 'succeeded', 'failed', 'stopped', 'timed-out'];
+
+/** "2 running · 3 succeeded" in a fixed status order; empty counts give "no experiments". */
+export function summarizeCounts(counts: Record<string, number>): string {
+  const keys = Object.keys(counts).sort(
+    (a, b) => rank(a) - rank(b) || a.localeCompare(b)
+  );
+  const parts = keys.filter(k => counts[k] > 0).map(k => `${counts[k]} ${k}`);
+  return parts.length ? parts.join(' · ') : 'no experiments';
+}
+
+function rank(status: string): number {
+  const i = STATUS_ORDER.indexOf(status);
+  return i < 0 ? STATUS_ORDER.length : i;
+}
+
+/** Whether a group still has work that can change (so the panel keeps polling it fast). */
+export function isActive(counts: Record<string, number>): boolean {
+  return (counts['running'] ?? 0) + (counts['queued'] ?? 0) > 0;
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+  finished: boolean;
+  failed: boolean;
+  label: string;
+}
+
+/** How far an operation got, for a progress bar and its text. */
+export function operationProgress(op: Operation): Progress {
+  const total = op.steps.length;
+  const done = op.steps.filter(s => s.status === 'succeeded' || s.status === 'skipped').length;
+  const failed = op.status === 'failed';
+  const finished = failed || op.status === 'succeeded';
+  const current = op.steps.find(s => s.status === 'running');
+  let label: string;
+  if (failed) {
+    label = `failed: ${op.error?.message ?? 'unknown error'}`;
+  } else if (op.status === 'succeeded') {
+    label = 'done';
+  } else if (current) {
+    label = `${current.name}…`;
+  } else {
+    label = op.status;
+  }
+  return { done, total, finished, failed, label };
+}
+
+/** A compact number for table cells: integers as is, others to 4 significant digits. */
+export function formatValue(value: unknown): string {
+  if (value === null || value === undefined) {
+    return '–';
+  }
+  if (typeof value === 'number') {
+    if (Number.isInteger(value)) {
+      return String(value);
+    }
+    return Math.abs(value) >= 1e4 || Math.abs(value) < 1e-3
+      ? value.toExponential(3)
+      : String(Number(value.toPrecision(4)));
+  }
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/**
+ * Parse the predict box: JSON text (an array or a Seldon request object).
+ * @throws Error with a message saying what to type instead.
+ */
+export function parsePayload(text: string): unknown {
+  const trimmed = text.trim();
+  if (!trimmed) {
+    throw new Error('type a JSON array like [[1, 2, 3]] or {"data": {"ndarray": [[1, 2]]}}');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(trimmed);
+  } catch (error) {
+    throw new Error(`not valid JSON (${(error as Error).message}) — e.g. [[1, 2, 3]]`);
+  }
+  if (value === null || typeof value !== 'object') {
+    throw new Error('the payload must be a JSON array or object, e.g. [[1, 2, 3]]');
+  }
+  return value;
+}
+
+/** The best experiment of `rows` by the last value of `metric` (null if none has it). */
+export function bestRow(
+  rows: ExperimentRow[],
+  metric: string,
+  mode: 'min' | 'max'
+): ExperimentRow | null {
+  let best: ExperimentRow | null = null;
+  for (const row of rows) {
+    const value = row.metrics[metric]?.last;
+    if (value === null || value === undefined) {
+      continue;
+    }
+    const held = best?.metrics[metric]?.last;
+    if (held === null || held === undefined || (mode === 'max' ? value > held : value < held)) {
+      best = row;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,57 @@
+/** One sweep: status counts, stop, the experiments table, the live chart, a log, deploy best. */
+import * as React from 'react';
+
+import { PanelController, PanelState } from '../controller';
+import { summarizeCounts } from '../model';
+import { MetricChart } from './Chart';
+import { DeployForm } from './DeployForm';
+import { ExperimentsTable } from './ExperimentsTable';
+
+export function GroupView(props: { state: PanelState; controller: PanelController }): JSX.Element {
+  const { state, controller } = props;
+  const group = state.openGroup as number;
+  const detail = state.detail;
+  const metrics = detail?.metrics ?? [];
+  return (
+    <div className="jp-mlpipe-group-view" data-group={group}>
+      <div className="jp-mlpipe-row">
+        <button className="jp-mlpipe-button" onClick={() => controller.closeGroup()}
+          aria-label="Back to all sweeps">
+          ← Sweeps
+        </button>
+        <h2 className="jp-mlpipe-h2">
+          Sweep #{group} {detail?.group.name ? String(detail.group.name) : ''}
+        </h2>
+      </div>
+      {state.groupError ? <div className="jp-mlpipe-error" role="alert">{state.groupError}</div> : null}
+      {detail ? (
+        <>
+          <div className="jp-mlpipe-row">
+            <span className="jp-mlpipe-counts" aria-live="polite">{summarizeCounts(detail.counts)}</span>
+            <button className="jp-mlpipe-button" onClick={() => void controller.stopGroup(group)}
+              aria-label={`Stop sweep ${group}`}>
+              Stop
+            </button>
+          </div>
+          <ExperimentsTable rows={detail.experiments} params={detail.params} metrics={metrics}
+            sort={state.sort} selected={state.logExperiment}
+            onSort={key => controller.sortBy(key)}
+            onSelect={id => controller.showLogs(id)}
+            onStop={id => void controller.stopExperiment(id)} />
+          <MetricChart series={state.series} metrics={metrics} metric={state.chartMetric}
+            onMetric={m => controller.setChartMetric(m)} />
+          {state.logExperiment !== null ? (
+            <section className="jp-mlpipe-section" aria-label={`Log of experiment ${state.logExperiment}`}>
+              <h3 className="jp-mlpipe-h3">Log of experiment {state.logExperiment}</h3>
+              <pre className="jp-mlpipe-log" tabIndex={0}>{state.logLines.join('\n')}</pre>
+            </section>
+          ) : null}
+          <DeployForm group={group} metrics={metrics} operation={state.operation}
+            onDeploy={request => void controller.startOperation(request)} />
+        </>
+      ) : (
+        <p className="jp-mlpipe-muted">Loading…</p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,96 @@
+/** The list of sweeps with live status counts, and a form to start a new one. */
+import * as React from 'react';
+
+import { GroupSummary, SweepRequest } from '../types';
+
+const EXAMPLE = `version: 1
+kind: group
+hptuning:
+  concurrency: 2
+  matrix:
+    lr:
+      values: [0.01, 0.1]
+run:
+  cmd: python train.py --lr={{ lr }}
+`;
+
+function counts(group: GroupSummary): string {
+  const parts: string[] = [];
+  const source =
+    group.counts && typeof group.counts === 'object'
+      ? (group.counts as Record<string, unknown>)
+      : group;
+  for (const key of ['running', 'queued', 'succeeded', 'failed', 'stopped']) {
+    const value = source[key];
+    if (typeof value === 'number' && value > 0) {
+      parts.push(`${value} ${key}`);
+    }
+  }
+  return parts.join(' · ');
+}
+
+export interface GroupsProps {
+  groups: GroupSummary[];
+  busy: boolean;
+  onOpen: (group: number) => void;
+  onStart: (request: SweepRequest) => void;
+}
+
+export function Groups(props: GroupsProps): JSX.Element {
+  const { groups, busy, onOpen, onStart } = props;
+  const [spec, setSpec] = React.useState(EXAMPLE);
+  const [file, setFile] = React.useState('');
+  const [name, setName] = React.useState('');
+  const submit = (event: React.FormEvent): void => {
+    event.preventDefault();
+    const request: SweepRequest = file.trim() ? { file: file.trim() } : { spec };
+    if (name.trim()) {
+      request.name = name.trim();
+    }
+    onStart(request);
+  };
+  return (
+    <>
+      <section className="jp-mlpipe-section" aria-label="Sweeps">
+        <h3 className="jp-mlpipe-h3">Sweeps</h3>
+        {groups.length ? (
+          <ul className="jp-mlpipe-list">
+            {[...groups].reverse().map(g => (
+              <li key={g.id} className="jp-mlpipe-group" data-group={g.id}>
+                <button className="jp-mlpipe-link" onClick={() => onOpen(g.id)}
+                  aria-label={`Open sweep ${g.id}${g.name ? ` ${g.name}` : ''}`}>
+                  #{g.id} {g.name ?? ''}
+                </button>{' '}
+                <span className={`jp-mlpipe-status jp-mlpipe-status-${g.status ?? 'unknown'}`}>
+                  {g.status ?? ''}
+                </span>{' '}
+                <span className="jp-mlpipe-muted">{counts(g)}</span>
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p className="jp-mlpipe-muted">No sweeps yet.</p>
+        )}
+      </section>
+      <form className="jp-mlpipe-section jp-mlpipe-form" onSubmit={submit} aria-label="New sweep">
+        <h3 className="jp-mlpipe-h3">New sweep</h3>
+        <label className="jp-mlpipe-field">
+          <span>Spec file</span>
+          <input className="jp-mlpipe-input" value={file} placeholder="polyaxonfile.yml (or paste below)"
+            onChange={e => setFile(e.target.value)} aria-label="Spec file path" />
+        </label>
+        <textarea className="jp-mlpipe-textarea jp-mlpipe-spec" rows={8} value={spec}
+          disabled={!!file.trim()} aria-label="Sweep spec (YAML)"
+          onChange={e => setSpec(e.target.value)} />
+        <label className="jp-mlpipe-field">
+          <span>Name</span>
+          <input className="jp-mlpipe-input" value={name} placeholder="optional"
+            onChange={e => setName(e.target.value)} aria-label="Sweep name" />
+        </label>
+        <button type="submit" className="jp-mlpipe-button jp-mod-accept" disabled={busy}>
+          Start sweep
+        </button>
+      </form>
+    </>
+  );
+}

@@ -1,0 +1,183 @@
+import {
+  bestRow,
+  chartModel,
+  decimate,
+  DEFAULT_SORT,
+  formatValue,
+  isActive,
+  mergePoints,
+  metricNames,
+  operationProgress,
+  parsePayload,
+  SeriesMap,
+  sortExperiments,
+  summarizeCounts,
+  toggleSort
+} from '../src/model';
+import { ExperimentRow, Operation } from '../src/types';
+
+function row(id: number, status: string, lr: number | null, loss: number | null): ExperimentRow {
+  return {
+    id,
+    status,
+    params: lr === null ? {} : { lr },
+    metrics: loss === null ? {} : { loss: { last: loss, min: loss, max: loss } }
+  };
+}
+
+const rows = [row(3, 'running', 0.1, 0.5), row(1, 'succeeded', 0.01, 0.2), row(2, 'failed', null, null)];
+
+describe('sorting', () => {
+  it('sorts by id by default', () => {
+    expect(sortExperiments(rows, DEFAULT_SORT).map(r => r.id)).toEqual([1, 2, 3]);
+  });
+
+  it('toggles direction on the same key and resets on a new key', () => {
+    const once = toggleSort(DEFAULT_SORT, 'metric:loss');
+    expect(once).toEqual({ key: 'metric:loss', ascending: true });
+    expect(toggleSort(once, 'metric:loss')).toEqual({ key: 'metric:loss', ascending: false });
+    expect(toggleSort({ key: 'metric:loss', ascending: false }, 'id')).toEqual({ key: 'id', ascending: true });
+  });
+
+  it('sorts by a metric with missing values last in both directions', () => {
+    expect(sortExperiments(rows, { key: 'metric:loss', ascending: true }).map(r => r.id)).toEqual([1, 3, 2]);
+    expect(sortExperiments(rows, { key: 'metric:loss', ascending: false }).map(r => r.id)).toEqual([3, 1, 2]);
+  });
+
+  it('sorts by a param and by status text', () => {
+    expect(sortExperiments(rows, { key: 'param:lr', ascending: false }).map(r => r.id)).toEqual([3, 1, 2]);
+    expect(sortExperiments(rows, { key: 'status', ascending: true }).map(r => r.status)).toEqual([
+      'failed',
+      'running',
+      'succeeded'
+    ]);
+  });
+
+  it('does not mutate its input', () => {
+    const copy = rows.map(r => r.id);
+    sortExperiments(rows, { key: 'metric:loss', ascending: false });
+    expect(rows.map(r => r.id)).toEqual(copy);
+  });
+});
+
+describe('incremental metric merge', () => {
+  it('appends new points per experiment and metric without touching the input', () => {
+    const first: SeriesMap = mergePoints({}, { '1': { loss: [[0, 1, 0.9], [1, 2, 0.7]] } });
+    const second = mergePoints(first, {
+      '1': { loss: [[2, 3, 0.5]], acc: [[2, 3, 0.6]] },
+      '2': { loss: [[0, 1, 1.1]] }
+    });
+    expect(first['1'].loss).toHaveLength(2);
+    expect(second['1'].loss.map(p => p[2])).toEqual([0.9, 0.7, 0.5]);
+    expect(second['1'].acc).toEqual([[2, 3, 0.6]]);
+    expect(second['2'].loss).toHaveLength(1);
+    expect(metricNames(second)).toEqual(['acc', 'loss']);
+  });
+
+  it('drops a repeated boundary point so a re-sent batch does not double the curve', () => {
+    const a = mergePoints({}, { '1': { loss: [[0, 1, 0.9], [1, 2, 0.7]] } });
+    const b = mergePoints(a, { '1': { loss: [[1, 2, 0.7], [2, 3, 0.6]] } });
+    expect(b['1'].loss.map(p => p[0])).toEqual([0, 1, 2]);
+  });
+
+  it('keeps only the newest points of a long series', () => {
+    const points = Array.from({ length: 30 }, (_, i) => [i, i, i] as [number, number, number]);
+    const merged = mergePoints({}, { '7': { loss: points } }, 10);
+    expect(merged['7'].loss).toHaveLength(10);
+    expect(merged['7'].loss[0][0]).toBe(20);
+  });
+});
+
+describe('chart', () => {
+  it('decimates to the limit keeping the first and last points', () => {
+    const points = Array.from({ length: 1000 }, (_, i) => i);
+    const kept = decimate(points, 50);
+    expect(kept).toHaveLength(50);
+    expect(kept[0]).toBe(0);
+    expect(kept[49]).toBe(999);
+    expect(decimate([1, 2, 3], 50)).toEqual([1, 2, 3]);
+  });
+
+  it('scales lines into the box with y growing downwards', () => {
+    const series: SeriesMap = {
+      '2': { loss: [[0, 0, 1], [10, 0, 0]] },
+      '1': { loss: [[0, 0, 0.5], [null, 0, 2]] }
+    };
+    const model = chartModel(series, 'loss', 100, 50);
+    expect(model).not.toBeNull();
+    expect(model!.lines.map(l => l.experiment)).toEqual(['1', '2']);
+    expect(model!.yRange).toEqual([0, 2]);
+    expect(model!.xRange).toEqual([0, 10]);
+    // experiment 2 goes from value 1 at step 0 (middle height) to 0 at step 10 (bottom right)
+    expect(model!.lines[1].d).toBe('M0.0,25.0 L100.0,50.0');
+    // a point with no step is placed at its index (1)
+    expect(model!.lines[0].d).toBe('M0.0,37.5 L10.0,0.0');
+    expect(model!.lines[0].last).toBe(2);
+  });
+
+  it('ignores null values and returns null when nothing is plottable', () => {
+    expect(chartModel({ '1': { loss: [[0, 0, null]] } }, 'loss', 10, 10)).toBeNull();
+    expect(chartModel({}, 'loss', 10, 10)).toBeNull();
+    const flat = chartModel({ '1': { loss: [[0, 0, 3], [1, 0, null], [2, 0, 3]] } }, 'loss', 10, 10);
+    expect(flat!.lines[0].points).toBe(2);
+  });
+});
+
+describe('summaries', () => {
+  it('orders status counts and skips zeros', () => {
+    expect(summarizeCounts({ succeeded: 3, running: 2, failed: 0 })).toBe('2 running · 3 succeeded');
+    expect(summarizeCounts({})).toBe('no experiments');
+    expect(isActive({ succeeded: 3 })).toBe(false);
+    expect(isActive({ queued: 1 })).toBe(true);
+  });
+
+  it('reports operation progress', () => {
+    const op: Operation = {
+      id: 'abcdefabcdef',
+      action: 'deploy-best',
+      request: {},
+      status: 'running',
+      created: 0,
+      updated: 0,
+      result: {},
+      error: null,
+      steps: [
+        { name: 'best', status: 'succeeded', started: 0, finished: 1, message: '' },
+        { name: 'package', status: 'running', started: 1, finished: null, message: '' },
+        { name: 'build', status: 'pending', started: null, finished: null, message: '' },
+        { name: 'deploy', status: 'pending', started: null, finished: null, message: '' }
+      ]
+    };
+    expect(operationProgress(op)).toEqual({ done: 1, total: 4, finished: false, failed: false, label: 'package…' });
+    const failed = { ...op, status: 'failed' as const, error: { type: 'PackageError', message: 'no checkpoint' } };
+    expect(operationProgress(failed).label).toBe('failed: no checkpoint');
+    expect(operationProgress(failed).finished).toBe(true);
+  });
+
+  it('formats values compactly', () => {
+    expect(formatValue(null)).toBe('–');
+    expect(formatValue(3)).toBe('3');
+    expect(formatValue(0.123456)).toBe('0.1235');
+    expect(formatValue(0.00001234)).toBe('1.234e-5');
+    expect(formatValue('adam')).toBe('adam');
+  });
+
+  it('picks the best row by last value', () => {
+    expect(bestRow(rows, 'loss', 'min')!.id).toBe(1);
+    expect(bestRow(rows, 'loss', 'max')!.id).toBe(3);
+    expect(bestRow(rows, 'acc', 'max')).toBeNull();
+  });
+});
+
+describe('predict payload', () => {
+  it('accepts arrays and objects', () => {
+    expect(parsePayload(' [[1, 2]] ')).toEqual([[1, 2]]);
+    expect(parsePayload('{"data": {"ndarray": [1]}}')).toEqual({ data: { ndarray: [1] } });
+  });
+
+  it('explains what to type on bad input', () => {
+    expect(() => parsePayload('')).toThrow(/JSON array/);
+    expect(() => parsePayload('[1,')).toThrow(/not valid JSON/);
+    expect(() => parsePayload('"a/file.png"')).toThrow(/array or object/);
+  });
+});

@@ -1,0 +1,183 @@
+"""REST handlers against a real Jupyter server (pytest-jupyter) over a store written on disk."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from jupyter_mlpipe.store import Store
+from jupyter_mlpipe.store.files import append_jsonl, atomic_write_json
+
+from .conftest import fetch_json, make_group
+
+
+async def test_groups_lists_the_group_with_counts(jp_fetch: Any, group: int) -> None:
+    data = await fetch_json(jp_fetch, "groups")
+    [row] = data["groups"]
+    assert row["id"] == group
+    assert row["name"] == f"sweep-{group}"
+    assert row["succeeded"] == 4
+
+
+async def test_group_detail_has_params_and_metric_summaries(jp_fetch: Any, group: int) -> None:
+    data = await fetch_json(jp_fetch, "groups", str(group))
+    assert data["group"]["id"] == group
+    assert data["counts"]["succeeded"] == 4
+    assert data["params"] == ["lr", "opt"]
+    assert sorted(data["metrics"]) == ["acc", "loss"]
+    first = data["experiments"][0]
+    assert first["status"] == "succeeded"
+    assert first["params"] == {"lr": 0.1, "opt": "sgd"}
+    loss = first["metrics"]["loss"]
+    # steps 0..2 log 1.0 + 0.3, 0.2, 0.1: last is the smallest here
+    assert loss["last"] == loss["min"]
+    assert loss["max"] > loss["min"]
+    assert isinstance(first["started"], str)  # timestamps travel as ISO text
+
+
+async def test_metrics_are_incremental(jp_fetch: Any, store: Store, group: int) -> None:
+    first = await fetch_json(jp_fetch, "groups", str(group), "metrics")
+    assert len(first["points"]) == 4
+    some = next(iter(first["points"].values()))
+    assert [p[0] for p in some["loss"]] == [0, 1, 2]
+    again = await fetch_json(jp_fetch, "groups", str(group), "metrics",
+                             params={"after": first["cursor"]})
+    assert again["points"] == {}
+    eid = store.experiment_ids(group)[-1]
+    append_jsonl(store.metrics_path(eid), {"step": 3, "time": time.time(), "values": {"loss": 0.01}})
+    third = await fetch_json(jp_fetch, "groups", str(group), "metrics",
+                             params={"after": again["cursor"]})
+    assert list(third["points"]) == [str(eid)]
+    assert third["points"][str(eid)]["loss"][0][0] == 3
+    assert third["points"][str(eid)]["loss"][0][2] == 0.01
+
+
+async def test_non_finite_metric_values_become_null(jp_fetch: Any, store: Store, group: int) -> None:
+    eid = store.experiment_ids(group)[0]
+    append_jsonl(store.metrics_path(eid), {"step": 9, "time": 1.0, "values": {"loss": None}})
+    data = await fetch_json(jp_fetch, "groups", str(group), "metrics")
+    assert data["points"][str(eid)]["loss"][-1] == [9, 1.0, None]
+
+
+async def test_log_tail(jp_fetch: Any, store: Store, group: int) -> None:
+    eid = store.experiment_ids(group)[0]
+    data = await fetch_json(jp_fetch, "experiments", str(eid), "logs", params={"tail": "3"})
+    assert data == {"experiment": eid, "lines": ["line 47", "line 48", "line 49"]}
+
+
+async def test_best_by_metric(jp_fetch: Any, store: Store, group: int) -> None:
+    data = await fetch_json(jp_fetch, "groups", str(group), "best",
+                            params={"metric": "loss", "mode": "min"})
+    # experiment k logs a last loss of 1/(k+1) + 0.1: the last experiment wins
+    assert data["experiment"]["id"] == store.experiment_ids(group)[-1]
+    high = await fetch_json(jp_fetch, "groups", str(group), "best",
+                            params={"metric": "loss", "mode": "max"})
+    assert high["experiment"]["id"] == store.experiment_ids(group)[0]
+
+
+async def test_stop_requests_reach_the_store(jp_fetch: Any, store: Store, group: int) -> None:
+    eid = store.experiment_ids(group)[1]
+    await fetch_json(jp_fetch, "experiments", str(eid), "stop", method="POST", expect=202)
+    assert store.stop_requests(group) == (False, {eid})
+    await fetch_json(jp_fetch, "groups", str(group), "stop", method="POST", expect=202)
+    assert store.stop_requests(group)[0] is True
+
+
+async def test_unknown_ids_are_404_with_a_json_error(jp_fetch: Any, group: int) -> None:
+    data = await fetch_json(jp_fetch, "groups", "999", expect=404)
+    assert data["error"]["type"] == "NotFound"
+    assert "999" in data["error"]["message"]
+    await fetch_json(jp_fetch, "experiments", "999", "logs", expect=404)
+    data = await fetch_json(jp_fetch, "no", "such", "route", expect=404)
+    assert "openapi.json" in data["error"]["message"]
+
+
+async def test_deployments_empty_and_unknown(jp_fetch: Any) -> None:
+    assert await fetch_json(jp_fetch, "deployments") == {"deployments": []}
+    data = await fetch_json(jp_fetch, "deployments", "nope", "predict", method="POST",
+                            body={"payload": [[1, 2]]}, expect=404)
+    assert data["error"]["type"] == "NotFound"
+    await fetch_json(jp_fetch, "deployments", "nope", method="DELETE", expect=404)
+
+
+async def test_openapi_describes_every_route(jp_fetch: Any) -> None:
+    import re
+
+    from jupyter_mlpipe.serverext.handlers import ROUTES
+
+    doc = await fetch_json(jp_fetch, "openapi.json")
+    assert doc["openapi"].startswith("3.")
+    described = {re.sub(r"\{[a-z_]+\}", "([^/]+)", p.strip("/")) for p in doc["paths"]}
+    routed = {pattern.replace("\\.", ".") for pattern, _ in ROUTES if pattern != ".*"}
+    assert routed == described
+
+
+async def test_sweep_with_a_broken_spec_is_a_400_spec_error(jp_fetch: Any, repos_root: Path) -> None:
+    data = await fetch_json(jp_fetch, "sweeps", method="POST",
+                            body={"spec": "version: 1\nkind: group\nhptuning: [\n"}, expect=400)
+    assert data["error"]["type"] == "SpecError"
+
+
+async def test_package_operation_runs_in_the_background(
+    jp_fetch: Any, store: Store, group: int, repos_root: Path
+) -> None:
+    source = repos_root / "model"
+    source.mkdir()
+    (source / "TinyModel.py").write_text(
+        "class TinyModel:\n    def predict(self, X, features_names=None):\n        return X\n"
+    )
+    eid = store.experiment_ids(group)[0]
+    record = await fetch_json(jp_fetch, "operations", method="POST", expect=202, body={
+        "action": "package", "name": "tiny", "experiment": eid, "source": "model",
+        "model_class": "TinyModel",
+    })
+    assert [s["name"] for s in record["steps"]] == ["package"]
+    final = await _wait_operation(jp_fetch, record["id"])
+    assert final["status"] == "succeeded", final
+    assert final["steps"][0]["status"] == "succeeded"
+    on_disk = store.root / store.user / "_operations" / f"{record['id']}.json"
+    assert json.loads(on_disk.read_text())["status"] == "succeeded"
+    listed = await fetch_json(jp_fetch, "operations")
+    assert listed["operations"][0]["id"] == record["id"]
+
+
+async def test_failed_operation_records_the_error(jp_fetch: Any, store: Store, repos_root: Path) -> None:
+    gid = make_group(store, 1)
+    eid = store.experiment_ids(gid)[0]
+    (store.experiment_dir(eid) / "model.dat").unlink()
+    for name in ("output.log", "metrics.jsonl"):
+        (store.experiment_dir(eid) / name).unlink()
+    record = await fetch_json(jp_fetch, "operations", method="POST", expect=202, body={
+        "action": "package", "name": "empty", "experiment": eid, "source": ".",
+        "model_class": "Nothing",
+    })
+    final = await _wait_operation(jp_fetch, record["id"])
+    assert final["status"] == "failed"
+    assert final["error"]["type"] in {"PackageError", "NotFound"}
+    assert final["steps"][0]["status"] == "failed"
+    assert final["error"]["message"] == final["steps"][0]["message"]
+
+
+async def test_operation_of_a_dead_server_reads_as_interrupted(jp_fetch: Any, store: Store) -> None:
+    op_id = "0123456789ab"
+    atomic_write_json(store.root / store.user / "_operations" / f"{op_id}.json", {
+        "id": op_id, "action": "deploy", "request": {}, "status": "running", "created": 1.0,
+        "updated": 1.0, "steps": [], "result": {}, "error": None,
+        "server": {"pid": 2**22 + 7, "create_time": 1.0},
+    })
+    data = await fetch_json(jp_fetch, "operations", op_id)
+    assert data["status"] == "failed"
+    assert data["error"]["type"] == "Interrupted"
+
+
+async def _wait_operation(jp_fetch: Any, op_id: str) -> dict[str, Any]:
+    import asyncio
+
+    for _ in range(400):
+        data = await fetch_json(jp_fetch, "operations", op_id)
+        if data["status"] in ("succeeded", "failed"):
+            return data  # type: ignore[no-any-return]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"operation {op_id} did not finish: {data}")
