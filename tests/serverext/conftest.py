@@ -41,9 +41,18 @@ def make_group(store: Store, n: int, steps: int = 3, status: str = "succeeded") 
 
     def record(gid: int) -> GroupRecord:
         return GroupRecord(
-            id=gid, project=store.project, user=store.user, name=f"sweep-{gid}", created=now,
-            spec_file="", project_dir=str(store.root), algorithm="grid", backend="local",
-            concurrency=2, planned=n, status=status,
+            id=gid,
+            project=store.project,
+            user=store.user,
+            name=f"sweep-{gid}",
+            created=now,
+            spec_file="",
+            project_dir=str(store.root),
+            algorithm="grid",
+            backend="local",
+            concurrency=2,
+            planned=n,
+            status=status,
         )
 
     gid = store.create_group(record, "version: 1\nkind: group\n").id
@@ -52,12 +61,18 @@ def make_group(store: Store, n: int, steps: int = 3, status: str = "succeeded") 
         folder = store.experiment_dir(eid)
         for step in range(steps):
             loss = 1.0 / (k + 1) + 0.1 * (steps - step)
-            append_jsonl(folder / "metrics.jsonl",
-                         {"step": step, "time": now + step, "values": {"loss": loss, "acc": 1 - loss}})
+            append_jsonl(
+                folder / "metrics.jsonl",
+                {"step": step, "time": now + step, "values": {"loss": loss, "acc": 1 - loss}},
+            )
         (folder / "output.log").write_text("".join(f"line {i}\n" for i in range(50)))
         (folder / "model.dat").write_bytes(b"weights")
-        store.write_status(eid, ExperimentStatus(status=status, created=now, started=now,
-                                                  finished=now + 5, exit_code=0, attempt=1))
+        store.write_status(
+            eid,
+            ExperimentStatus(
+                status=status, created=now, started=now, finished=now + 5, exit_code=0, attempt=1
+            ),
+        )
     return gid
 
 
@@ -72,8 +87,14 @@ def group(store: Store) -> int:
     return make_group(store, 4)
 
 
-async def fetch_json(jp_fetch: Any, *parts: str, method: str = "GET", body: Any = None,
-                     params: dict[str, Any] | None = None, expect: int = 200) -> Any:
+async def fetch_json(
+    jp_fetch: Any,
+    *parts: str,
+    method: str = "GET",
+    body: Any = None,
+    params: dict[str, Any] | None = None,
+    expect: int = 200,
+) -> Any:
     """Call the API with the test token and return the decoded body, checking the status."""
     kwargs: dict[str, Any] = {"method": method, "raise_error": False}
     if params:

@@ -42,19 +42,25 @@ async def test_metrics_are_incremental(jp_fetch: Any, store: Store, group: int) 
     assert len(first["points"]) == 4
     some = next(iter(first["points"].values()))
     assert [p[0] for p in some["loss"]] == [0, 1, 2]
-    again = await fetch_json(jp_fetch, "groups", str(group), "metrics",
-                             params={"after": first["cursor"]})
+    again = await fetch_json(
+        jp_fetch, "groups", str(group), "metrics", params={"after": first["cursor"]}
+    )
     assert again["points"] == {}
     eid = store.experiment_ids(group)[-1]
-    append_jsonl(store.metrics_path(eid), {"step": 3, "time": time.time(), "values": {"loss": 0.01}})
-    third = await fetch_json(jp_fetch, "groups", str(group), "metrics",
-                             params={"after": again["cursor"]})
+    append_jsonl(
+        store.metrics_path(eid), {"step": 3, "time": time.time(), "values": {"loss": 0.01}}
+    )
+    third = await fetch_json(
+        jp_fetch, "groups", str(group), "metrics", params={"after": again["cursor"]}
+    )
     assert list(third["points"]) == [str(eid)]
     assert third["points"][str(eid)]["loss"][0][0] == 3
     assert third["points"][str(eid)]["loss"][0][2] == 0.01
 
 
-async def test_non_finite_metric_values_become_null(jp_fetch: Any, store: Store, group: int) -> None:
+async def test_non_finite_metric_values_become_null(
+    jp_fetch: Any, store: Store, group: int
+) -> None:
     eid = store.experiment_ids(group)[0]
     append_jsonl(store.metrics_path(eid), {"step": 9, "time": 1.0, "values": {"loss": None}})
     data = await fetch_json(jp_fetch, "groups", str(group), "metrics")
@@ -68,12 +74,14 @@ async def test_log_tail(jp_fetch: Any, store: Store, group: int) -> None:
 
 
 async def test_best_by_metric(jp_fetch: Any, store: Store, group: int) -> None:
-    data = await fetch_json(jp_fetch, "groups", str(group), "best",
-                            params={"metric": "loss", "mode": "min"})
+    data = await fetch_json(
+        jp_fetch, "groups", str(group), "best", params={"metric": "loss", "mode": "min"}
+    )
     # experiment k logs a last loss of 1/(k+1) + 0.1: the last experiment wins
     assert data["experiment"]["id"] == store.experiment_ids(group)[-1]
-    high = await fetch_json(jp_fetch, "groups", str(group), "best",
-                            params={"metric": "loss", "mode": "max"})
+    high = await fetch_json(
+        jp_fetch, "groups", str(group), "best", params={"metric": "loss", "mode": "max"}
+    )
     assert high["experiment"]["id"] == store.experiment_ids(group)[0]
 
 
@@ -96,8 +104,15 @@ async def test_unknown_ids_are_404_with_a_json_error(jp_fetch: Any, group: int) 
 
 async def test_deployments_empty_and_unknown(jp_fetch: Any) -> None:
     assert await fetch_json(jp_fetch, "deployments") == {"deployments": []}
-    data = await fetch_json(jp_fetch, "deployments", "nope", "predict", method="POST",
-                            body={"payload": [[1, 2]]}, expect=404)
+    data = await fetch_json(
+        jp_fetch,
+        "deployments",
+        "nope",
+        "predict",
+        method="POST",
+        body={"payload": [[1, 2]]},
+        expect=404,
+    )
     assert data["error"]["type"] == "NotFound"
     await fetch_json(jp_fetch, "deployments", "nope", method="DELETE", expect=404)
 
@@ -114,9 +129,16 @@ async def test_openapi_describes_every_route(jp_fetch: Any) -> None:
     assert routed == described
 
 
-async def test_sweep_with_a_broken_spec_is_a_400_spec_error(jp_fetch: Any, repos_root: Path) -> None:
-    data = await fetch_json(jp_fetch, "sweeps", method="POST",
-                            body={"spec": "version: 1\nkind: group\nhptuning: [\n"}, expect=400)
+async def test_sweep_with_a_broken_spec_is_a_400_spec_error(
+    jp_fetch: Any, repos_root: Path
+) -> None:
+    data = await fetch_json(
+        jp_fetch,
+        "sweeps",
+        method="POST",
+        body={"spec": "version: 1\nkind: group\nhptuning: [\n"},
+        expect=400,
+    )
     assert data["error"]["type"] == "SpecError"
 
 
@@ -129,10 +151,19 @@ async def test_package_operation_runs_in_the_background(
         "class TinyModel:\n    def predict(self, X, features_names=None):\n        return X\n"
     )
     eid = store.experiment_ids(group)[0]
-    record = await fetch_json(jp_fetch, "operations", method="POST", expect=202, body={
-        "action": "package", "name": "tiny", "experiment": eid, "source": "model",
-        "model_class": "TinyModel",
-    })
+    record = await fetch_json(
+        jp_fetch,
+        "operations",
+        method="POST",
+        expect=202,
+        body={
+            "action": "package",
+            "name": "tiny",
+            "experiment": eid,
+            "source": "model",
+            "model_class": "TinyModel",
+        },
+    )
     assert [s["name"] for s in record["steps"]] == ["package"]
     final = await _wait_operation(jp_fetch, record["id"])
     assert final["status"] == "succeeded", final
@@ -143,16 +174,27 @@ async def test_package_operation_runs_in_the_background(
     assert listed["operations"][0]["id"] == record["id"]
 
 
-async def test_failed_operation_records_the_error(jp_fetch: Any, store: Store, repos_root: Path) -> None:
+async def test_failed_operation_records_the_error(
+    jp_fetch: Any, store: Store, repos_root: Path
+) -> None:
     gid = make_group(store, 1)
     eid = store.experiment_ids(gid)[0]
     (store.experiment_dir(eid) / "model.dat").unlink()
     for name in ("output.log", "metrics.jsonl"):
         (store.experiment_dir(eid) / name).unlink()
-    record = await fetch_json(jp_fetch, "operations", method="POST", expect=202, body={
-        "action": "package", "name": "empty", "experiment": eid, "source": ".",
-        "model_class": "Nothing",
-    })
+    record = await fetch_json(
+        jp_fetch,
+        "operations",
+        method="POST",
+        expect=202,
+        body={
+            "action": "package",
+            "name": "empty",
+            "experiment": eid,
+            "source": ".",
+            "model_class": "Nothing",
+        },
+    )
     final = await _wait_operation(jp_fetch, record["id"])
     assert final["status"] == "failed"
     assert final["error"]["type"] in {"PackageError", "NotFound"}
@@ -162,11 +204,21 @@ async def test_failed_operation_records_the_error(jp_fetch: Any, store: Store, r
 
 async def test_operation_of_a_dead_server_reads_as_interrupted(jp_fetch: Any, store: Store) -> None:
     op_id = "0123456789ab"
-    atomic_write_json(store.root / store.user / "_operations" / f"{op_id}.json", {
-        "id": op_id, "action": "deploy", "request": {}, "status": "running", "created": 1.0,
-        "updated": 1.0, "steps": [], "result": {}, "error": None,
-        "server": {"pid": 2**22 + 7, "create_time": 1.0},
-    })
+    atomic_write_json(
+        store.root / store.user / "_operations" / f"{op_id}.json",
+        {
+            "id": op_id,
+            "action": "deploy",
+            "request": {},
+            "status": "running",
+            "created": 1.0,
+            "updated": 1.0,
+            "steps": [],
+            "result": {},
+            "error": None,
+            "server": {"pid": 2**22 + 7, "create_time": 1.0},
+        },
+    )
     data = await fetch_json(jp_fetch, "operations", op_id)
     assert data["status"] == "failed"
     assert data["error"]["type"] == "Interrupted"
