@@ -1,0 +1,113 @@
+"""LocalDeployer: detached server processes recorded in the store, health, stale records."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jupyter_mlpipe import proc
+from jupyter_mlpipe.deployers import DeploySpec, make_deployer
+from jupyter_mlpipe.deployers.local import LocalDeployer, free_port
+from jupyter_mlpipe.errors import DeployError, InvalidName, NotFound
+from jupyter_mlpipe.serving import client
+from jupyter_mlpipe.settings import Settings
+from jupyter_mlpipe.store import DeploymentStore
+from tests.integration.serving_harness import MODELS
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def deployer() -> Iterator[LocalDeployer]:
+    d = make_deployer("local", Settings.load())
+    assert isinstance(d, LocalDeployer)
+    yield d
+    for record in d.store.list():  # never leave a server behind
+        d.undeploy(record["name"])
+
+
+def test_deploy_status_predict_undeploy(deployer: LocalDeployer) -> None:
+    record = deployer.deploy(DeploySpec(name="echo", folder=str(MODELS / "echo"),
+                                        lineage={"experiment": 3}))
+    assert record["backend"] == "local" and record["url"].startswith("http://127.0.0.1:")
+    assert proc.pid_alive(record["pid"], record["create_time"])
+    stored = DeploymentStore(deployer.settings.outputs_root, deployer.settings.user).get("echo")
+    assert stored["pid"] == record["pid"] and stored["lineage"] == {"experiment": 3}
+    live = deployer.status("echo")
+    assert live["health"] == "healthy"
+    assert [r["name"] for r in deployer.list()] == ["echo"]
+    url = deployer.endpoint("echo")
+    assert url.endswith("/api/v1.0/predictions")
+    reply = client.predict(url, [[1.0, 2.0]])
+    assert reply["data"]["tensor"]["values"] == [1.0, 2.0]
+    assert reply["meta"]["requestPath"] == {"EchoModel": str(MODELS / "echo")}
+    ingress = record["url"] + "/seldon/default/echo/api/v1.0/predictions"
+    assert client.predict(ingress, [3.0])["data"]["tensor"]["values"] == [3.0]
+    with pytest.raises(DeployError, match="already runs"):
+        deployer.deploy(DeploySpec(name="echo", folder=str(MODELS / "echo")))
+    deployer.undeploy("echo")
+    assert not proc.pid_alive(record["pid"], record["create_time"])
+    with pytest.raises(NotFound):
+        deployer.status("echo")
+    assert "stopped" in Path(record["log"]).read_text()
+
+
+def test_explicit_port_and_image(deployer: LocalDeployer) -> None:
+    port = free_port()
+    record = deployer.deploy(DeploySpec(name="linear", folder=str(MODELS / "linear"), port=port,
+                                        image="registry.local/linear:1"))
+    assert record["url"] == f"http://127.0.0.1:{port}"
+    reply = client.predict(deployer.endpoint("linear"), [[0.0] * 784])
+    assert reply["data"]["names"] == [f"t:{i}" for i in range(10)]
+    assert reply["meta"]["requestPath"] == {"LinearModel": "registry.local/linear:1"}
+
+
+def test_stale_record_is_reported_and_cleaned(deployer: LocalDeployer) -> None:
+    record = deployer.deploy(DeploySpec(name="gone", folder=str(MODELS / "echo")))
+    os.killpg(record["pid"], signal.SIGKILL)
+    for _ in range(100):
+        if not proc.pid_alive(record["pid"], record["create_time"]):
+            break
+        time.sleep(0.05)
+    status = deployer.status("gone")
+    assert status["health"] == "stale" and "undeploy" in status["detail"]
+    deployer.undeploy("gone")
+    with pytest.raises(NotFound):
+        deployer.status("gone")
+    # a stale record does not block a new deployment of the same name
+    deployer.deploy(DeploySpec(name="gone", folder=str(MODELS / "echo")))
+    assert deployer.status("gone")["health"] == "healthy"
+
+
+def test_a_server_that_cannot_start_reports_its_log(deployer: LocalDeployer,
+                                                    tmp_path: Path) -> None:
+    (tmp_path / ".s2i").mkdir()
+    (tmp_path / ".s2i" / "environment").write_text("MODEL_NAME=Broken\n")
+    (tmp_path / "Broken.py").write_text(
+        "class Broken:\n    def load(self):\n        raise RuntimeError('checkpoint missing')\n")
+    with pytest.raises(DeployError) as caught:
+        deployer.deploy(DeploySpec(name="broken", folder=str(tmp_path)))
+    assert "exited with status 1" in str(caught.value)
+    assert "checkpoint missing" in str(caught.value)
+    assert deployer.store.list() == []
+
+
+def test_render_and_validation(deployer: LocalDeployer, tmp_path: Path) -> None:
+    [rendered] = deployer.render(DeploySpec(name="echo", folder=str(MODELS / "echo")))
+    assert rendered["kind"] == "LocalProcess"
+    assert rendered["argv"][1:4] == ["-m", "jupyter_mlpipe.serving", "--folder"]
+    assert "--port" in rendered["argv"] and rendered["url"].endswith(":auto")
+    assert deployer.store.list() == []
+    with pytest.raises(InvalidName):
+        deployer.deploy(DeploySpec(name="../escape", folder=str(MODELS / "echo")))
+    with pytest.raises(DeployError, match="package the model first"):
+        deployer.deploy(DeploySpec(name="nofolder"))
+    with pytest.raises(DeployError, match="neither"):
+        deployer.deploy(DeploySpec(name="empty", folder=str(tmp_path)))
+    with pytest.raises(NotFound):
+        deployer.undeploy("never-deployed")
