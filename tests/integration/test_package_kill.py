@@ -15,15 +15,15 @@ from jupyter_mlpipe.packaging import write_package
 
 pytestmark = pytest.mark.integration
 
-# The child slows each 4 MiB chunk write down so the kill lands mid-copy deterministically.
+# The child slows each 4 MiB chunk copy down so the kill lands mid-copy deterministically.
 CHILD = """
 import sys, time
 from jupyter_mlpipe.packaging import copying, write_package
-real = copying._write_all
-def slow(fd, view):
-    real(fd, view)
+real = copying._copy_range
+def slow(*args):
     time.sleep(0.05)
-copying._write_all = slow
+    return real(*args)
+copying._copy_range = slow
 root, src, ckpt = sys.argv[1:4]
 write_package(root, "big", source=src, checkpoints=[ckpt], model_class="M", requirements=[])
 """

@@ -38,9 +38,44 @@ def test_pipelined_copy_write_error_stops_the_hasher(tmp_path, monkeypatch):
     def broken(fd, view):
         raise OSError(28, "No space left on device")
 
+    monkeypatch.setattr(copying, "KERNEL_COPY", False)
     monkeypatch.setattr(copying, "_write_all", broken)
     with pytest.raises(OSError, match="No space"):
         copying.copy_hashed(src, tmp_path / "dst.bin")
+
+
+@pytest.mark.parametrize("kernel", [True, False])
+def test_both_large_file_paths_hash_what_landed(tmp_path, monkeypatch, kernel):
+    monkeypatch.setattr(copying, "KERNEL_COPY", kernel)
+    data = os.urandom(5 * copying.CHUNK + 7)
+    (tmp_path / "src.bin").write_bytes(data)
+    digest, size = copying.copy_hashed(tmp_path / "src.bin", tmp_path / "dst.bin")
+    assert (digest, size) == (hashlib.sha256(data).hexdigest(), len(data))
+    assert (tmp_path / "dst.bin").read_bytes() == data
+
+
+def test_kernel_copy_falls_back_and_reports_enospc(tmp_path, monkeypatch):
+    data = os.urandom(copying.SMALL + 10)
+    (tmp_path / "src.bin").write_bytes(data)
+
+    def cross_device(*args):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(copying, "_copy_range", cross_device)
+    digest, _ = copying.copy_hashed(tmp_path / "src.bin", tmp_path / "a.bin")
+    assert digest == hashlib.sha256(data).hexdigest()
+    real = os.copy_file_range
+    calls = []
+
+    def full(src, dst, count, offset_src, offset_dst):
+        calls.append(offset_src)
+        if len(calls) > 1:
+            raise OSError(28, "No space left on device")
+        return real(src, dst, count, offset_src, offset_dst)
+
+    monkeypatch.setattr(copying, "_copy_range", full)
+    with pytest.raises(OSError, match="No space"):
+        copying.copy_hashed(tmp_path / "src.bin", tmp_path / "b.bin")
 
 
 def _dead_pid() -> int:

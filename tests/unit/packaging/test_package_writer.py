@@ -161,6 +161,7 @@ def test_enospc_mid_copy_leaves_nothing(tmp_path, src, ckpt, monkeypatch):
             raise OSError(errno.ENOSPC, "No space left on device")
         real(fd, view)
 
+    monkeypatch.setattr(copying, "KERNEL_COPY", False)
     monkeypatch.setattr(copying, "_write_all", full_disk)
     with pytest.raises(PackageError, match="No space left.*free some space"):
         _write(tmp_path / "d", src, ckpt)
