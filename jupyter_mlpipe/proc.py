@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -115,6 +116,48 @@ def spawn(
     finally:
         if stdout_path is not None and not isinstance(out, int):
             out.close()
+
+
+_LAUNCHER = (
+    "import subprocess, sys\n"
+    "out = open(sys.argv[1], 'ab')\n"
+    "p = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=out, "
+    "stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)\n"
+    "print(p.pid)\n"
+)
+
+
+def start_daemon(
+    argv: Sequence[str | os.PathLike[str]],
+    *,
+    cwd: str | Path,
+    env: Mapping[str, str],
+    stdout_path: str | Path,
+) -> int:
+    """Start ``argv`` as a daemon (not our child: it outlives us and we never reap it).
+
+    A short-lived launcher starts it in a new session and exits, so a notebook kernel or CLI
+    that starts a supervisor neither collects zombies nor keeps a handle on it.
+
+    Returns:
+        The daemon's pid.
+
+    Raises:
+        MlpipeError: it could not be started.
+    """
+    args = [sys.executable, "-c", _LAUNCHER, os.fspath(stdout_path), *_argv(argv)]
+    done = subprocess.run(
+        args,
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0 or not done.stdout.strip().isdigit():
+        raise MlpipeError(f"cannot start {_argv(argv)[0]!r}: {done.stderr.strip()[-500:]}")
+    return int(done.stdout.strip())
 
 
 def _parent_death_signal() -> None:

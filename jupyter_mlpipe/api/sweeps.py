@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..proc import spawn
+from ..proc import start_daemon
 from ..settings import REGISTRY, Settings
 from ..store import FINAL_STATES, GroupRecord, Store
 
@@ -42,9 +42,9 @@ def start_supervisor(store: Store, group: int, settings: Settings) -> int:
     ]
     env = {**os.environ, **settings_env(settings)}
     log = store.group_dir(group) / "supervisor.log"
-    proc = spawn(argv, cwd=store.group_dir(group), env=env, stdout_path=log, detached=True)
-    store.log_event(group, "supervisor-spawned", pid=proc.pid)
-    return proc.pid
+    pid = start_daemon(argv, cwd=store.group_dir(group), env=env, stdout_path=log)
+    store.log_event(group, "supervisor-spawned", pid=pid)
+    return pid
 
 
 class Sweep:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from jupyter_mlpipe.api import Mlpipe
 
-TRIAL = '''
+TRIAL = """
 import json, os, sys, time
 from jupyter_mlpipe import tracking
 
@@ -37,7 +38,7 @@ for step in range(1, steps + 1):
 with open(os.path.join(out, "model.dat"), "w") as fh:
     fh.write("weights")
 print("done", params, flush=True)
-'''
+"""
 
 
 @pytest.fixture
@@ -48,12 +49,24 @@ def project(tmp_path: Path) -> Path:
     return folder
 
 
-def write_spec(folder: Path, body: str, name: str = "sweep.yml") -> Path:
+def _write_spec(folder: Path, body: str, name: str = "sweep.yml") -> Path:
     path = folder / name
     path.write_text(textwrap.dedent(body).lstrip())
     return path
 
 
 @pytest.fixture
-def api() -> Mlpipe:
-    return Mlpipe(project="tests", stop_grace=2)
+def write_spec() -> Callable[..., Path]:
+    """``write_spec(folder, body)`` writes a dedented spec file and returns its path."""
+    return _write_spec
+
+
+@pytest.fixture
+def api() -> Iterator[Mlpipe]:
+    """The API on the test's own roots; afterwards every group still running is stopped."""
+    api = Mlpipe(project="tests", stop_grace=2)
+    yield api
+    for group in api._store().groups():
+        if api._group_record(group.id).status in ("created", "running"):
+            api.stop(group.id)
+            api.handle(group.id).wait(progress=False, timeout=60)

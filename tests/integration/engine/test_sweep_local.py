@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from jupyter_mlpipe.api import Mlpipe
 from jupyter_mlpipe.errors import NotFound, SpecError
 from jupyter_mlpipe.proc import pid_alive
-
-from .conftest import write_spec
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +30,9 @@ run:
 """
 
 
-def test_grid_sweep_layout_params_metrics(api: Mlpipe, project: Path, outputs_root: Path) -> None:
+def test_grid_sweep_layout_params_metrics(
+    api: Mlpipe, write_spec: Any, project: Path, outputs_root: Path
+) -> None:
     sweep = api.sweep(write_spec(project, GRID), wait=True, progress=False)
     record = sweep.record()
     assert record.status == "succeeded", record.message
@@ -56,7 +57,7 @@ def test_grid_sweep_layout_params_metrics(api: Mlpipe, project: Path, outputs_ro
     assert api.groups().loc[sweep.group, "succeeded"] == 3
 
 
-def test_faults_each_end_in_one_final_state(api: Mlpipe, project: Path) -> None:
+def test_faults_each_end_in_one_final_state(api: Mlpipe, write_spec: Any, project: Path) -> None:
     spec = """
     version: 1
     kind: group
@@ -70,8 +71,12 @@ def test_faults_each_end_in_one_final_state(api: Mlpipe, project: Path) -> None:
     sweep = api.sweep(write_spec(project, spec), wait=True, progress=False, timeout=3)
     frame = api.experiments(sweep.group)
     by_mode = dict(zip(frame["mode"], frame["status"], strict=True))
-    assert by_mode == {"ok": "succeeded", "fail": "failed", "sigkill": "failed",
-                       "hang": "timed-out"}
+    assert by_mode == {
+        "ok": "succeeded",
+        "fail": "failed",
+        "sigkill": "failed",
+        "hang": "timed-out",
+    }
     assert sweep.status() == "failed"
     infos = {api.experiment(e).params["mode"]: api.experiment(e) for e in frame.index}
     assert infos["fail"].exit_code == 1
@@ -81,7 +86,7 @@ def test_faults_each_end_in_one_final_state(api: Mlpipe, project: Path) -> None:
         assert not pid_alive(api._store().read_status(int(eid)).pid)
 
 
-def test_retry_reruns_a_failed_attempt(api: Mlpipe, project: Path) -> None:
+def test_retry_reruns_a_failed_attempt(api: Mlpipe, write_spec: Any, project: Path) -> None:
     spec = """
     version: 1
     kind: experiment
@@ -97,12 +102,21 @@ def test_retry_reruns_a_failed_attempt(api: Mlpipe, project: Path) -> None:
 
 
 def test_hostile_values_stay_one_argument_and_never_reach_a_shell(
-        api: Mlpipe, project: Path, tmp_path: Path) -> None:
+    api: Mlpipe, write_spec: Any, project: Path, tmp_path: Path
+) -> None:
     marker = tmp_path / "pwned"
-    values = [f"$(touch {marker})", "a; touch pwned", "it's \"quoted\"", "line\nbreak",
-              "../../../escape", "`touch pwned`"]
-    spec = "version: 1\nkind: group\nhptuning:\n  concurrency: 3\n  matrix:\n    name:\n" \
-           "      values: " + json.dumps(values) + "\nrun:\n  cmd: python trial.py {{ name }}\n"
+    values = [
+        f"$(touch {marker})",
+        "a; touch pwned",
+        'it\'s "quoted"',
+        "line\nbreak",
+        "../../../escape",
+        "`touch pwned`",
+    ]
+    spec = (
+        "version: 1\nkind: group\nhptuning:\n  concurrency: 3\n  matrix:\n    name:\n"
+        "      values: " + json.dumps(values) + "\nrun:\n  cmd: python trial.py {{ name }}\n"
+    )
     sweep = api.sweep(write_spec(project, spec), wait=True, progress=False)
     assert sweep.status() == "succeeded"
     store = api._store()
@@ -116,14 +130,15 @@ def test_hostile_values_stay_one_argument_and_never_reach_a_shell(
     assert not marker.exists() and not (project / "pwned").exists()
 
 
-def test_stop_group_stops_everything(api: Mlpipe, project: Path) -> None:
+def test_stop_group_stops_everything(api: Mlpipe, write_spec: Any, project: Path) -> None:
     spec = """
     version: 1
     kind: group
     hptuning:
       concurrency: 2
       matrix:
-        mode: {values: [hang, hang, hang]}
+        mode: {values: [hang]}
+        n: {values: [1, 2, 3]}
     run:
       cmd: python trial.py
     """
@@ -137,7 +152,9 @@ def test_stop_group_stops_everything(api: Mlpipe, project: Path) -> None:
     assert all(not pid_alive(r.state.pid) for r in states)
 
 
-def test_supervisor_killed_is_reconciled_and_resumed(api: Mlpipe, project: Path) -> None:
+def test_supervisor_killed_is_reconciled_and_resumed(
+    api: Mlpipe, write_spec: Any, project: Path
+) -> None:
     spec = """
     version: 1
     kind: group
@@ -174,9 +191,12 @@ def test_supervisor_killed_is_reconciled_and_resumed(api: Mlpipe, project: Path)
             assert final[eid].status == "stopped"
 
 
-def test_spec_errors_point_at_the_file(api: Mlpipe, project: Path) -> None:
-    path = write_spec(project, "version: 1\nkind: group\nhptuning:\n  matrix:\n"
-                               "    lr: {linspac: 0.001:0.1:5}\nrun:\n  cmd: python trial.py\n")
+def test_spec_errors_point_at_the_file(api: Mlpipe, write_spec: Any, project: Path) -> None:
+    path = write_spec(
+        project,
+        "version: 1\nkind: group\nhptuning:\n  matrix:\n"
+        "    lr: {linspac: 0.001:0.1:5}\nrun:\n  cmd: python trial.py\n",
+    )
     with pytest.raises(SpecError) as info:
         api.sweep(path)
     assert str(info.value).startswith(f"{path}:5:")

@@ -26,9 +26,19 @@ from jupyter_mlpipe.store import (
 
 
 def _record(gid: int) -> GroupRecord:
-    return GroupRecord(id=gid, project="p", user="u", name=f"g{gid}", created=time.time(),
-                       spec_file="s.yml", project_dir="/tmp", algorithm="grid",
-                       backend="local", concurrency=1, planned=2)
+    return GroupRecord(
+        id=gid,
+        project="p",
+        user="u",
+        name=f"g{gid}",
+        created=time.time(),
+        spec_file="s.yml",
+        project_dir="/tmp",
+        algorithm="grid",
+        backend="local",
+        concurrency=1,
+        planned=2,
+    )
 
 
 def _make_groups(root: str, n: int, queue: multiprocessing.Queue) -> None:
