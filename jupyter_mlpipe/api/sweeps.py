@@ -113,17 +113,18 @@ class Sweep:
             leave=True,
         )
         deadline = None if timeout is None else time.monotonic() + timeout
+        shown: tuple[int, str] = (-1, "")
         try:
             while True:
                 record = self.record()
-                done = sum(
-                    r.status in FINAL_STATES
-                    for r in self.api._store(self.project).experiments(self.group)
-                )
-                bar.total = max(record.planned or 0, done)
-                bar.n = done
-                bar.set_postfix_str(record.status)
-                bar.refresh()
+                store = self.api._store(self.project)
+                done = sum(r.status in FINAL_STATES for r in store.experiments(self.group))
+                if (done, record.status) != shown:  # redraw only on change (quiet in logs)
+                    shown = (done, record.status)
+                    bar.total = max(record.planned or 0, done)
+                    bar.n = done
+                    bar.set_postfix_str(record.status, refresh=False)
+                    bar.refresh()
                 if record.status in EXIT_CODES:
                     return record
                 if deadline is not None and time.monotonic() > deadline:
