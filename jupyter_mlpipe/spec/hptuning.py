@@ -1,0 +1,389 @@
+"""The ``hptuning`` section: algorithm, seed, concurrency, early stopping.
+
+Rules (Polyaxon v0.x semantics, with the rough edges made explicit):
+
+- ``seed``: a non-negative integer; ``0`` is a seed like any other. Without a seed, sampling
+  differs between runs.
+- ``concurrency``: how many experiments run at once, an integer ``>= 1`` (default 1).
+- At most one of ``grid_search``, ``random_search``, ``hyperband``, ``bo``; grid search is the
+  default.
+- ``grid_search: {n_experiments: N}`` keeps the first N combinations in product order (the last
+  matrix param varies fastest). Grid search refuses distributions.
+- ``random_search: {n_experiments: N}`` (required) draws N distinct combinations. When every
+  param is finite and the space holds fewer than N combinations, N is capped to the space size
+  and a warning says so.
+- ``hyperband: {max_iter, eta, resource: {name, type: int|float}, metric: {name, optimization},
+  resume}``: every experiment gets ``resource.name = max_iter`` and reports the metric at steps
+  ``1 .. max_iter``; Optuna's Hyperband pruner stops the unpromising ones.
+- ``bo: {n_iterations, n_initial_trials, metric, utility_function}``: ``n_initial_trials``
+  random experiments, then ``n_iterations`` suggested by Optuna's TPE sampler. The Gaussian
+  process ``utility_function`` of Polyaxon is kept in the record but not used (a warning says so).
+- ``early_stopping: [{metric, value, optimization}]``: once one experiment reports ``metric`` at
+  or beyond ``value`` (``>=`` for maximize, ``<=`` for minimize), no new experiment starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .document import Context, Node, show
+from .scalars import boolean, choice, integer, number, text
+
+ALGORITHMS = {
+    "grid_search": "grid",
+    "random_search": "random",
+    "hyperband": "hyperband",
+    "bo": "bo",
+}
+OPTIMIZATIONS = ("maximize", "minimize")
+#: Most experiments one group may plan.
+MAX_EXPERIMENTS = 100_000
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric to optimise: its name and direction (``maximize`` or ``minimize``)."""
+
+    name: str
+    optimization: str = "maximize"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "optimization": self.optimization}
+
+    def better(self, value: float, threshold: float) -> bool:
+        """True when ``value`` reaches ``threshold`` in this metric's direction."""
+        return value >= threshold if self.optimization == "maximize" else value <= threshold
+
+
+@dataclass(frozen=True)
+class EarlyStopping:
+    """Stop scheduling once an experiment's ``metric`` reaches ``value``."""
+
+    metric: str
+    value: float
+    optimization: str = "maximize"
+
+    def reached(self, value: float) -> bool:
+        """True when ``value`` is at or beyond the threshold in the policy's direction."""
+        return Metric(self.metric, self.optimization).better(value, self.value)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"metric": self.metric, "value": self.value, "optimization": self.optimization}
+
+
+@dataclass(frozen=True)
+class Resource:
+    """Hyperband's budget param: its name and type (``int`` or ``float``)."""
+
+    name: str
+    type: str = "int"
+
+    def cast(self, amount: float) -> int | float:
+        return int(amount) if self.type == "int" else float(amount)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type}
+
+
+@dataclass(frozen=True)
+class Hyperband:
+    """Hyperband settings; :attr:`total` is the number of experiments it plans."""
+
+    max_iter: int
+    eta: int
+    resource: Resource
+    metric: Metric
+    resume: bool = False
+
+    @property
+    def brackets(self) -> int:
+        """``s_max + 1`` where ``s_max`` is the largest ``s`` with ``eta**s <= max_iter``."""
+        s = 0
+        while self.eta ** (s + 1) <= self.max_iter:
+            s += 1
+        return s + 1
+
+    @property
+    def total(self) -> int:
+        """Experiments over all brackets: ``sum(ceil(B / max_iter / (s + 1) * eta**s))``.
+
+        With ``s_max = brackets - 1`` and the budget ``B = (s_max + 1) * max_iter``, bracket
+        ``s`` (from ``s_max`` down to 0) starts ``ceil((s_max + 1) * eta**s / (s + 1))``
+        configurations, as in Li et al., "Hyperband" (2018). ``max_iter=81, eta=3`` gives
+        81 + 34 + 15 + 8 + 5 = 143.
+        """
+        n = self.brackets
+        return sum(-(-(n * self.eta**s) // (s + 1)) for s in range(n))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "max_iter": self.max_iter,
+            "eta": self.eta,
+            "resource": self.resource.to_dict(),
+            "metric": self.metric.to_dict(),
+            "resume": self.resume,
+        }
+
+
+@dataclass(frozen=True)
+class BO:
+    """Bayesian optimisation settings."""
+
+    n_iterations: int
+    n_initial_trials: int
+    metric: Metric
+    utility_function: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.n_initial_trials + self.n_iterations
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_iterations": self.n_iterations,
+            "n_initial_trials": self.n_initial_trials,
+            "metric": self.metric.to_dict(),
+            "utility_function": dict(self.utility_function),
+        }
+
+
+@dataclass(frozen=True)
+class HPTuning:
+    """The search settings of a spec (an experiment spec gets the defaults: one grid point).
+
+    Attributes:
+        algorithm: ``grid``, ``random``, ``hyperband`` or ``bo``.
+        seed: the sampling seed, or None for a fresh one.
+        concurrency: experiments running at once.
+        n_experiments: grid: the first-N limit (None = all); random: the number of experiments
+            after any cap; hyperband/bo: the planned total.
+        early_stopping: policies, checked in order.
+        hyperband: settings when ``algorithm == "hyperband"``.
+        bo: settings when ``algorithm == "bo"``.
+    """
+
+    algorithm: str = "grid"
+    seed: int | None = None
+    concurrency: int = 1
+    n_experiments: int | None = None
+    early_stopping: tuple[EarlyStopping, ...] = ()
+    hyperband: Hyperband | None = None
+    bo: BO | None = None
+
+    @property
+    def metric(self) -> Metric | None:
+        """The optimised metric of adaptive algorithms, else None."""
+        if self.hyperband is not None:
+            return self.hyperband.metric
+        return self.bo.metric if self.bo is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "algorithm": self.algorithm,
+            "seed": self.seed,
+            "concurrency": self.concurrency,
+            "n_experiments": self.n_experiments,
+            "early_stopping": [p.to_dict() for p in self.early_stopping],
+            "hyperband": self.hyperband.to_dict() if self.hyperband else None,
+            "bo": self.bo.to_dict() if self.bo else None,
+        }
+
+
+HPTUNING_KEYS = ("seed", "concurrency", "matrix", "early_stopping", *ALGORITHMS)
+
+
+def parse_hptuning(node: Node, ctx: Context) -> HPTuning:
+    """Read ``hptuning`` except its matrix (see :mod:`jupyter_mlpipe.spec.options`).
+
+    Raises:
+        SpecError: for any rule in the module docstring.
+    """
+    ctx.mapping(node, "'hptuning'")
+    ctx.check_keys(node, HPTUNING_KEYS, "'hptuning'")
+    sections = node.value
+    seed = None
+    if "seed" in sections and sections["seed"].value is not None:
+        seed = integer(sections["seed"], "'hptuning.seed'", ctx, minimum=0, maximum=2**63 - 1)
+    concurrency = 1
+    if "concurrency" in sections:
+        concurrency = integer(sections["concurrency"], "'hptuning.concurrency'", ctx, minimum=1)
+    chosen = [k for k in sections if k in ALGORITHMS]
+    if len(chosen) > 1:
+        raise ctx.error(
+            node.key_position(chosen[1]),
+            "'hptuning' may use only one algorithm",
+            ", ".join(chosen),
+            f"keep one of {', '.join(chosen)}",
+        )
+    key = chosen[0] if chosen else "grid_search"
+    algo = _ALGORITHM_PARSERS[key](sections.get(key), ctx)
+    stopping: tuple[EarlyStopping, ...] = ()
+    if "early_stopping" in sections:
+        stopping = _early_stopping(sections["early_stopping"], ctx)
+    return HPTuning(
+        algorithm=ALGORITHMS[key],
+        seed=seed,
+        concurrency=concurrency,
+        early_stopping=stopping,
+        **algo,
+    )
+
+
+def _grid(node: Node | None, ctx: Context) -> dict[str, Any]:
+    if node is None or node.value is None:
+        return {}
+    ctx.mapping(node, "'grid_search'")
+    ctx.check_keys(node, ("n_experiments",), "'grid_search'")
+    if "n_experiments" not in node.value or node.value["n_experiments"].value is None:
+        return {}
+    return {"n_experiments": _n_experiments(node.value["n_experiments"], "grid_search", ctx)}
+
+
+def _random(node: Node | None, ctx: Context) -> dict[str, Any]:
+    assert node is not None
+    fix = "write `random_search: {n_experiments: 10}`"
+    if node.value is None:
+        raise ctx.error(node, "'random_search' needs 'n_experiments'", None, fix)
+    ctx.mapping(node, "'random_search'")
+    ctx.check_keys(node, ("n_experiments",), "'random_search'")
+    n = _n_experiments(
+        ctx.require(node, "n_experiments", "'random_search'", fix), "random_search", ctx
+    )
+    return {"n_experiments": n}
+
+
+def _n_experiments(node: Node, where: str, ctx: Context) -> int:
+    return integer(node, f"'{where}.n_experiments'", ctx, minimum=1, maximum=MAX_EXPERIMENTS)
+
+
+def _hyperband(node: Node | None, ctx: Context) -> dict[str, Any]:
+    assert node is not None
+    ctx.mapping(node, "'hyperband'")
+    ctx.check_keys(node, ("max_iter", "eta", "resource", "metric", "resume"), "'hyperband'")
+    fix = "write `hyperband: {max_iter: 81, eta: 3, resource: {name: epochs, type: int}, ...}`"
+    max_iter = integer(
+        ctx.require(node, "max_iter", "'hyperband'", fix),
+        "'hyperband.max_iter'",
+        ctx,
+        minimum=1,
+        maximum=10**6,
+    )
+    eta = integer(
+        ctx.require(node, "eta", "'hyperband'", fix),
+        "'hyperband.eta'",
+        ctx,
+        minimum=2,
+        maximum=1000,
+    )
+    res = ctx.mapping(ctx.require(node, "resource", "'hyperband'", fix), "'hyperband.resource'")
+    ctx.check_keys(res, ("name", "type"), "'hyperband.resource'")
+    name = text(
+        ctx.require(
+            res, "name", "'hyperband.resource'", "name the budget param, e.g. `name: epochs`"
+        ),
+        "'hyperband.resource.name'",
+        ctx,
+    )
+    kind = "int"
+    if "type" in res.value:
+        kind = choice(res.value["type"], ("int", "float"), "'hyperband.resource.type'", ctx)
+    metric = _metric(ctx.require(node, "metric", "'hyperband'", fix), "hyperband", ctx)
+    resume = False
+    if "resume" in node.value:
+        resume = boolean(node.value["resume"], "'hyperband.resume'", ctx)
+    band = Hyperband(max_iter, eta, Resource(name, kind), metric, resume)
+    if band.total > MAX_EXPERIMENTS:
+        raise ctx.error(
+            node,
+            f"'hyperband' plans at most {MAX_EXPERIMENTS} experiments",
+            band.total,
+            "lower max_iter or raise eta",
+        )
+    return {"hyperband": band, "n_experiments": band.total}
+
+
+def _bo(node: Node | None, ctx: Context) -> dict[str, Any]:
+    assert node is not None
+    ctx.mapping(node, "'bo'")
+    ctx.check_keys(node, ("n_iterations", "n_initial_trials", "metric", "utility_function"), "'bo'")
+    fix = "write `bo: {n_initial_trials: 5, n_iterations: 20, metric: {name: loss, ...}}`"
+    n_iter = integer(
+        ctx.require(node, "n_iterations", "'bo'", fix),
+        "'bo.n_iterations'",
+        ctx,
+        minimum=1,
+        maximum=MAX_EXPERIMENTS,
+    )
+    n_init = integer(
+        ctx.require(node, "n_initial_trials", "'bo'", fix),
+        "'bo.n_initial_trials'",
+        ctx,
+        minimum=1,
+        maximum=MAX_EXPERIMENTS,
+    )
+    metric = _metric(ctx.require(node, "metric", "'bo'", fix), "bo", ctx)
+    utility: dict[str, Any] = {}
+    if "utility_function" in node.value and node.value["utility_function"].value is not None:
+        utility = ctx.mapping(node.value["utility_function"], "'bo.utility_function'").plain()
+    if n_iter + n_init > MAX_EXPERIMENTS:
+        raise ctx.error(
+            node,
+            f"'bo' plans at most {MAX_EXPERIMENTS} experiments",
+            n_iter + n_init,
+            "lower n_iterations or n_initial_trials",
+        )
+    bo = BO(n_iter, n_init, metric, utility)
+    return {"bo": bo, "n_experiments": bo.total}
+
+
+_ALGORITHM_PARSERS = {
+    "grid_search": _grid,
+    "random_search": _random,
+    "hyperband": _hyperband,
+    "bo": _bo,
+}
+
+
+def _metric(node: Node, where: str, ctx: Context) -> Metric:
+    ctx.mapping(node, f"'{where}.metric'")
+    ctx.check_keys(node, ("name", "optimization"), f"'{where}.metric'")
+    name = text(
+        ctx.require(node, "name", f"'{where}.metric'", "name the metric, e.g. `name: loss`"),
+        f"'{where}.metric.name'",
+        ctx,
+    )
+    optimization = "maximize"
+    if "optimization" in node.value:
+        optimization = choice(
+            node.value["optimization"], OPTIMIZATIONS, f"'{where}.metric.optimization'", ctx
+        )
+    return Metric(name, optimization)
+
+
+def _early_stopping(node: Node, ctx: Context) -> tuple[EarlyStopping, ...]:
+    if node.value is None:
+        return ()
+    if not node.is_sequence:
+        raise ctx.error(
+            node,
+            "'early_stopping' must be a list of policies",
+            show(node),
+            "write `- {metric: accuracy, value: 0.99, optimization: maximize}`",
+        )
+    policies = []
+    for item in node.value:
+        where = "'early_stopping' policy"
+        ctx.mapping(item, where)
+        ctx.check_keys(item, ("metric", "value", "optimization"), where)
+        fix = "write `{metric: accuracy, value: 0.99, optimization: maximize}`"
+        metric = text(ctx.require(item, "metric", where, fix), "'early_stopping.metric'", ctx)
+        value = number(ctx.require(item, "value", where, fix), "'early_stopping.value'", ctx)
+        optimization = "maximize"
+        if "optimization" in item.value:
+            optimization = choice(
+                item.value["optimization"], OPTIMIZATIONS, "'early_stopping.optimization'", ctx
+            )
+        policies.append(EarlyStopping(metric, value, optimization))
+    return tuple(policies)

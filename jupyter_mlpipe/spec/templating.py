@@ -1,0 +1,244 @@
+"""``{{ name }}`` templating of ``run.cmd``, ``build`` and ``environment``, without a shell.
+
+A command line becomes an argv list in three steps:
+
+1. ``\\`` followed by a newline joins the next line (the YAML continuation of the original
+   polyaxonfiles);
+2. the template is split into arguments with :func:`shlex.split` (POSIX rules: quotes group,
+   backslash escapes) *before* any value is inserted — Jinja blocks (``{{ ... }}``,
+   ``{% ... %}``, ``{# ... #}``) are shielded during the split, so ``{{ layer_units[0] }}``
+   stays inside its argument;
+3. each argument is rendered on its own by a sandboxed Jinja2 environment with strict undefined
+   names.
+
+So a param value always lands inside exactly the argument that referenced it, whatever it holds
+(spaces, quotes, ``;``, ``$(touch x)``, newlines): it is never re-split and never reaches a
+shell. A ``{% if %}`` block must therefore open and close within one argument. Strings in
+``build`` and ``environment`` are rendered whole (they are data, not command lines).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from ..errors import SpecError
+from .document import Context, Node, suggest
+
+_CONTINUATION = re.compile(r"\\[ \t]*\r?\n")
+_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+_SHIELD = "\x00{}\x00"
+_SHIELDED = re.compile("\x00(\\d+)\x00")
+
+
+@lru_cache(maxsize=1)
+def environment() -> Any:
+    """The shared sandboxed Jinja2 environment (strict undefined, no autoescape)."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(
+        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+    )
+
+
+def split_command(cmd: str) -> list[str]:
+    """Split a command template into argument templates (steps 1 and 2 of the module doc).
+
+    Raises:
+        ValueError: unbalanced quotes (shlex's message).
+    """
+    joined = _CONTINUATION.sub(" ", cmd)
+    blocks: list[str] = []
+
+    def shield(match: re.Match[str]) -> str:
+        blocks.append(match.group(0))
+        return _SHIELD.format(len(blocks) - 1)
+
+    shielded = _BLOCK.sub(shield, joined)
+    tokens = shlex.split(shielded, comments=False, posix=True)
+    return [_SHIELDED.sub(lambda m: blocks[int(m.group(1))], token) for token in tokens]
+
+
+def is_template(text: str) -> bool:
+    """True when ``text`` holds a Jinja block."""
+    return "{{" in text or "{%" in text or "{#" in text
+
+
+def check_template(
+    source: str, known: Iterable[str], ctx: Context, at: Node | tuple[int, int], what: str
+) -> None:
+    """Compile ``source`` and refuse names that are neither params nor Jinja globals.
+
+    Raises:
+        SpecError: a Jinja syntax error, or an unknown name (with "did you mean" and the known
+            names), located at ``at``.
+    """
+    from jinja2 import TemplateSyntaxError, meta
+
+    env = environment()
+    try:
+        ast = env.parse(source)
+    except TemplateSyntaxError as exc:
+        raise ctx.error(
+            at,
+            f"the template in {what} does not compile ({exc.message})",
+            source,
+            "close every {{ with }} and check the expression",
+        ) from None
+    except (RecursionError, MemoryError):
+        raise ctx.error(
+            at, f"the template in {what} is nested too deeply", source, "simplify the expression"
+        ) from None
+    known = set(known)
+    for name in sorted(meta.find_undeclared_variables(ast)):
+        if name not in known and name not in env.globals:
+            raise ctx.error(
+                at,
+                f"the template in {what} uses an undefined name {name!r}",
+                source,
+                _missing_fix(name, known),
+            )
+
+
+def _missing_fix(name: str, known: set[str]) -> str:
+    hint = suggest(name, known) if known else "declare it under 'declarations' or the matrix"
+    names = ", ".join(sorted(known)) or "none"
+    if hint.startswith("did you mean"):
+        return f"{hint} (known names: {names})"
+    return f"declare it under 'declarations' or the matrix (known names: {names})"
+
+
+def render_text(
+    source: str, params: Mapping[str, Any], ctx: Context, at: tuple[int, int] | None, what: str
+) -> str:
+    """Render one template string with ``params``.
+
+    Raises:
+        SpecError: an undefined name (listing the known ones), a sandbox violation, or any
+            error the expression raised, located at ``at``.
+    """
+    if not is_template(source):
+        return source
+    from jinja2 import TemplateError, UndefinedError
+    from jinja2.exceptions import SecurityError
+
+    try:
+        return str(environment().from_string(source).render(dict(params)))
+    except UndefinedError as exc:
+        known = set(params)
+        raise ctx.error(
+            at,
+            f"the template in {what} uses an undefined value ({exc.message})",
+            source,
+            _missing_fix(_undefined_name(exc.message), known),
+        ) from None
+    except SecurityError as exc:
+        raise ctx.error(
+            at,
+            f"the template in {what} is not allowed ({exc})",
+            source,
+            "use plain expressions over params",
+        ) from None
+    except (
+        TemplateError,
+        ArithmeticError,
+        LookupError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        RecursionError,
+        MemoryError,
+    ) as exc:
+        raise ctx.error(
+            at,
+            f"the template in {what} failed ({exc.__class__.__name__}: {exc})",
+            source,
+            "check the expression against the param values",
+        ) from None
+
+
+def _undefined_name(message: str | None) -> str:
+    match = re.match(r"'([^']*)' is undefined", message or "")
+    return match.group(1) if match else ""
+
+
+def render_command(
+    cmd: str, params: Mapping[str, Any], ctx: Context, at: tuple[int, int] | None
+) -> list[str]:
+    """Turn a command template into argv (see the module docstring).
+
+    Raises:
+        SpecError: unbalanced quotes or any rendering error, located at ``at`` (the cmd node).
+    """
+    try:
+        tokens = split_command(cmd)
+    except ValueError as exc:
+        raise ctx.error(
+            at, f"'run.cmd' cannot be split into arguments ({exc})", cmd, "close the quotes"
+        ) from None
+    if not tokens:
+        raise ctx.error(at, "'run.cmd' is empty", cmd, "write the command to run")
+    return [render_text(token, params, ctx, at, "'run.cmd'") for token in tokens]
+
+
+def render_value(
+    value: Any, params: Mapping[str, Any], ctx: Context, at: tuple[int, int] | None, what: str
+) -> Any:
+    """Render every string inside ``value`` (dicts, lists, tuples); keys stay as written."""
+    if isinstance(value, str):
+        return render_text(value, params, ctx, at, what)
+    if isinstance(value, Mapping):
+        return {k: render_value(v, params, ctx, at, what) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [render_value(v, params, ctx, at, what) for v in value]
+    return value
+
+
+def check_node_templates(node: Node, known: Iterable[str], ctx: Context, what: str) -> None:
+    """:func:`check_template` every string in a node tree (``build``, ``environment``)."""
+    known = set(known)
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.is_mapping:
+            stack.extend(current.value.values())
+        elif current.is_sequence:
+            stack.extend(current.value)
+        elif isinstance(current.value, str) and is_template(current.value):
+            check_template(current.value, known, ctx, current, what)
+
+
+def check_command(cmd: str, known: Iterable[str], ctx: Context, at: tuple[int, int]) -> None:
+    """Validate ``run.cmd`` at parse time: it splits, and every argument compiles with known
+    names only.
+
+    Raises:
+        SpecError: located at the cmd node.
+    """
+    try:
+        tokens = split_command(cmd)
+    except ValueError as exc:
+        raise ctx.error(
+            at, f"'run.cmd' cannot be split into arguments ({exc})", cmd, "close the quotes"
+        ) from None
+    if not tokens:
+        raise ctx.error(at, "'run.cmd' is empty", cmd, "write the command to run")
+    known = set(known)
+    for token in tokens:
+        if is_template(token):
+            check_template(token, known, ctx, at, "'run.cmd'")
+
+
+__all__ = [
+    "SpecError",
+    "check_command",
+    "check_node_templates",
+    "render_command",
+    "render_text",
+    "render_value",
+    "split_command",
+]
