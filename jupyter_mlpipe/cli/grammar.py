@@ -26,7 +26,14 @@ class HelpShown(Exception):
         self.text = text
 
 
+#: Options whose value may start with '-' (``--sort -loss`` means descending by loss).
+_DASH_VALUES = ("--sort",)
+
+
 class _Parser(argparse.ArgumentParser):
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        return super().parse_known_args(_glue_dash_values(args), namespace)
+
     def error(self, message: str) -> NoReturn:
         raise ArgError(f"{self.format_usage().strip()}\n{self.prog}: error: {message}")
 
@@ -35,6 +42,18 @@ class _Parser(argparse.ArgumentParser):
 
     def print_help(self, file: Any = None) -> None:
         raise HelpShown(self.format_help())
+
+
+def _glue_dash_values(args: Any) -> Any:
+    if args is None:
+        return None
+    out, items = [], list(args)
+    while items:
+        item = items.pop(0)
+        if item in _DASH_VALUES and items and items[0].startswith("-"):
+            item = f"{item}={items.pop(0)}"
+        out.append(item)
+    return out
 
 
 def _common(p: argparse.ArgumentParser) -> None:

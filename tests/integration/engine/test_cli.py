@@ -1,0 +1,94 @@
+"""The `mlpipe` command line, run as a real process: exit codes, tables, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+SPEC = """
+version: 1
+kind: group
+hptuning:
+  concurrency: 2
+  matrix:
+    x: {values: [1, 2]}
+run:
+  cmd: python trial.py
+"""
+
+
+def mlpipe(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "jupyter_mlpipe.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_sweep_wait_tables_best_and_logs(write_spec: Any, project: Path) -> None:
+    path = write_spec(project, SPEC)
+    done = mlpipe("sweep", "-f", str(path), "--project", "cli", "--wait")
+    assert done.returncode == 0, done.stderr
+    assert "group 1 (sweep): succeeded" in done.stdout
+    table = mlpipe("experiments", "1", "--project", "cli", "--format", "csv", "--sort", "-x")
+    rows = list(csv.DictReader(io.StringIO(table.stdout)))
+    assert [r["x"] for r in rows] == ["2", "1"] and {r["status"] for r in rows} == {"succeeded"}
+    best = mlpipe("best", "1", "--metric", "loss", "--mode", "min", "--project", "cli")
+    assert json.loads(best.stdout)["params"]["x"] == 1
+    as_json = json.loads(mlpipe("groups", "--project", "cli", "--format", "json").stdout)
+    assert as_json[0]["succeeded"] == 2
+    logs = mlpipe("logs", "1", "--project", "cli")
+    assert "done" in logs.stdout
+
+
+def test_failed_group_exit_code(write_spec: Any, project: Path) -> None:
+    path = write_spec(project, SPEC.replace("x: {values: [1, 2]}", "mode: {values: [fail]}"))
+    done = mlpipe("sweep", "-f", str(path), "--project", "cli", "--wait")
+    assert done.returncode == 1
+    assert "failed" in done.stdout
+
+
+def test_errors_are_one_line_with_exit_codes(write_spec: Any, project: Path) -> None:
+    bad = write_spec(project, "version: 1\nkind: grop\n")
+    done = mlpipe("sweep", "-f", str(bad))
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"mlpipe: {bad}:2:7:")
+    assert "Traceback" not in done.stderr
+    missing = mlpipe("experiments", "42")
+    assert missing.returncode == 3 and "group 42 does not exist" in missing.stderr
+    usage = mlpipe("best", "1")
+    assert usage.returncode == 2 and "--metric" in usage.stderr
+
+
+def test_dry_run_prints_argv_without_creating_anything(write_spec: Any, project: Path) -> None:
+    import yaml
+
+    path = write_spec(project, SPEC)
+    done = mlpipe("sweep", "-f", str(path), "--dry-run", "--project", "cli")
+    docs = list(yaml.safe_load_all(done.stdout))
+    assert [d["params"]["x"] for d in docs] == [1, 2]
+    assert docs[0]["argv"] == ["python", "trial.py"]
+    assert "nothing" in mlpipe("groups", "--project", "cli").stdout
+
+
+def test_config_shows_sources_and_sets(tmp_path: Path) -> None:
+    shown = mlpipe("config")
+    assert "outputs_root" in shown.stdout and "environment (MLPIPE_OUTPUTS_ROOT)" in shown.stdout
+    assert mlpipe("config", "project", "mnist").returncode == 0
+    assert "config file" in mlpipe("config", "project").stdout
+    assert mlpipe("config", "backend", "cloud").returncode == 2
+
+
+def test_help_lists_every_verb() -> None:
+    from jupyter_mlpipe.cli import VERBS
+
+    shown = mlpipe("--help")
+    assert shown.returncode == 0
+    for verb in VERBS:
+        assert verb in shown.stdout
