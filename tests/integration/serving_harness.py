@@ -108,9 +108,12 @@ def _raise_if_offline(output: str) -> None:
         raise Unavailable(f"PyPI is unreachable ({exc}); cannot install seldon-core") from None
 
 
-def start_seldon(folder: Path, model: str, log: Path, workers: int = 1
-                 ) -> tuple[Popen[bytes], int]:
-    """Seldon's ``seldon-core-microservice MODEL --service-type MODEL``, REST only."""
+def start_seldon(folder: Path, model: str, log: Path, workers: int = 1,
+                 pythonpath: Path | None = None) -> tuple[Popen[bytes], int]:
+    """Seldon's ``seldon-core-microservice MODEL --service-type MODEL``, REST only.
+
+    ``pythonpath`` adds a folder of extra packages (the model's dependencies).
+    """
     venv = seldon_venv()
     port, metrics_port = free_port(), free_port()
     argv = [str(venv / "bin" / "seldon-core-microservice"), model, "--service-type", "MODEL",
@@ -118,6 +121,8 @@ def start_seldon(folder: Path, model: str, log: Path, workers: int = 1
             "--grpc-workers", "0", "--workers", str(workers)]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env.update({"GRPC_WORKERS": "0", "PATH": f"{venv / 'bin'}:{os.environ.get('PATH', '')}"})
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
     child = proc.spawn(argv, cwd=folder, env=env, stdout_path=log)
     wait_for_ping(port, child, log)
     return child, port
