@@ -76,6 +76,7 @@ class Driver:
         self.group = store.read_group(group_id)
         self.spec = parse_spec(store.read_spec_text(group_id), file=self.group.spec_file)
         self.live: dict[int, _Live] = {}
+        self.running: set[int] = set()
         self.stopping = False
         self.early_stopped = False
         self.target = objective(self.spec)
@@ -172,6 +173,7 @@ class Driver:
         status = self.store.read_status(eid)
         now = time.time()
         if update.status == RUNNING:
+            self.running.add(eid)
             self.store.write_status(
                 eid,
                 status.evolve(
@@ -184,6 +186,7 @@ class Driver:
                 ),
             )
             return
+        self.running.discard(eid)
         live = self.live.get(eid)
         retry = (
             update.status in (FAILED, TIMED_OUT)
@@ -225,8 +228,11 @@ class Driver:
             )
 
     def _read_metrics(self) -> None:
-        for eid, live in self.live.items():
-            self._read_metrics_of(eid, live)
+        """New points of running experiments (those that ended were read when they ended)."""
+        if not (self.target or self.spec.hptuning and self.spec.hptuning.early_stopping):
+            return  # nothing in the loop consumes intermediate metrics
+        for eid in self.running:
+            self._read_metrics_of(eid, self.live[eid])
 
     def _read_metrics_of(self, eid: int, live: _Live) -> None:
         points, live.offset = read_jsonl(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import os
+import select
 import signal
 import time
 from collections.abc import Iterator, Sequence
@@ -34,13 +35,30 @@ def exit_message(code: int) -> str:
 
 
 class _Running:
-    __slots__ = ("launch", "proc", "started", "stopping")
+    __slots__ = ("launch", "pidfd", "proc", "started", "stopping")
 
     def __init__(self, launch: TrialLaunch, proc: Popen[bytes]) -> None:
         self.launch = launch
         self.proc = proc
         self.started = time.monotonic()
         self.stopping: str | None = None  # the final status to report once it exits
+        self.pidfd = _pidfd(proc.pid)
+
+    def close(self) -> None:
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+
+
+def _pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when ``pid`` exits (Linux ≥ 5.3), else None."""
+    opener = getattr(os, "pidfd_open", None)
+    if opener is None:
+        return None
+    try:
+        return int(opener(pid))
+    except OSError:
+        return None
 
 
 class LocalExecutor(Executor):
@@ -104,6 +122,7 @@ class LocalExecutor(Executor):
                     self._terminate([run])
                 continue
             del self._running[eid]
+            run.close()
             if run.stopping:
                 status, message = run.stopping, f"{run.stopping} ({exit_message(code)})"
             elif code == 0:
@@ -122,7 +141,15 @@ class LocalExecutor(Executor):
             if self._updates or time.monotonic() >= deadline:
                 out, self._updates = self._updates, []
                 return out
-            time.sleep(min(_TICK, max(0.0, deadline - time.monotonic())))
+            self._wait_for_exit(min(_TICK, max(0.0, deadline - time.monotonic())))
+
+    def _wait_for_exit(self, timeout: float) -> None:
+        """Sleep until a trial exits or ``timeout`` passes (pidfds wake us at once on Linux)."""
+        fds = [r.pidfd for r in self._running.values() if r.pidfd is not None]
+        if fds:
+            select.select(fds, [], [], timeout)
+        else:
+            time.sleep(timeout)
 
     def stop(self, experiments: Sequence[int] | None = None) -> None:
         wanted = None if experiments is None else set(experiments)
