@@ -104,6 +104,10 @@ class MetricFigure:
     def update(self, store: SeriesStore, dirty: set[tuple[str, int]]) -> bool:
         """Bring the canvas up to date with ``store``; return True when its pixels changed."""
         lines = store.lines.get(self.metric, {})
+        gone = [eid for eid in self.artists if eid not in lines]
+        for eid in gone:  # an experiment's log started over: its old line goes
+            self.artists.pop(eid).remove()
+            self.drawn.pop(eid, None)
         changed = sorted(eid for metric, eid in dirty if metric == self.metric and eid in lines)
         for eid in changed:
             if eid not in self.artists:
@@ -112,7 +116,7 @@ class MetricFigure:
                 self.artists[eid].set_gid(color)
         best = store.best(self.metric)
         limits_moved = self._grow_limits(store)
-        if best != self.best or limits_moved or not self.full_redraws:
+        if best != self.best or limits_moved or gone or not self.full_redraws:
             self._full(store, best)
             return True
         if not changed:

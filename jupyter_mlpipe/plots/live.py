@@ -52,10 +52,13 @@ class GroupSource:
         self.group = group
         self.project = project
         self.cursor: Any = None
+        self.reset: frozenset[int] = frozenset()
 
     def poll(self) -> Mapping[Any, Mapping[str, Sequence[Any]]]:
+        """New points; ``self.reset`` then names experiments whose log started over."""
         batch = self.api.metrics(self.group, project=self.project, cursor=self.cursor)
         self.cursor = batch.cursor
+        self.reset = frozenset(getattr(batch, "reset", ()))
         return batch.points
 
     def finished(self) -> bool:
@@ -94,12 +97,14 @@ class LivePlot:
         self.error: BaseException | None = None
         self.refreshes = 0
         self.finished = False
+        self.metrics = list(metrics)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def refresh(self) -> bool:
-        """Read new points, update the figures, publish those that changed. True if any did."""
-        self.store.add(self.source.poll())
+    def refresh(self, points: Mapping[Any, Mapping[str, Sequence[Any]]] | None = None) -> bool:
+        """Read new points (or take ``points``), update the figures, publish those that
+        changed. True if any did."""
+        self._add(self.source.poll() if points is None else points)
         dirty = self.store.take_dirty()
         changed = False
         for metric, figure in self.figures.items():
@@ -111,7 +116,7 @@ class LivePlot:
 
     def finish(self) -> dict[str, bytes]:
         """Read the last points, publish a clean final picture of each figure and return them."""
-        self.store.add(self.source.poll())
+        self._add(self.source.poll())
         self.store.take_dirty()
         pictures = {m: f.redraw_png(self.store) for m, f in self.figures.items()}
         for metric, png in pictures.items():
@@ -121,11 +126,17 @@ class LivePlot:
 
     def snapshot(self) -> dict[str, bytes]:
         """The current picture of each figure (after one refresh), without publishing."""
-        self.store.add(self.source.poll())
+        self._add(self.source.poll())
         dirty = self.store.take_dirty()
         for figure in self.figures.values():
             figure.update(self.store, dirty)
         return {m: f.render_png() for m, f in self.figures.items()}
+
+    def _add(self, points: Mapping[Any, Mapping[str, Sequence[Any]]]) -> None:
+        restarted = getattr(self.source, "reset", ())
+        if restarted:
+            self.store.forget(restarted)
+        self.store.add(points)
 
     def start(self) -> LivePlot:
         """Start the refresh thread (once); returns self."""
@@ -158,6 +169,10 @@ class LivePlot:
             self._thread.join(timeout)
             return not self._thread.is_alive()
         return True
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else ("finished" if self.finished else "stopped")
+        return f"<live plot of {', '.join(self.metrics)}: {state}>"
 
     @property
     def running(self) -> bool:

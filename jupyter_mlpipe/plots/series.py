@@ -81,16 +81,29 @@ class SeriesStore:
     """Lines per metric and experiment, fed incrementally.
 
     Args:
-        metrics: the metric names to keep (others are ignored).
+        metrics: the metric names to keep (others are ignored); None keeps every metric seen.
         modes: ``{metric: "min" | "max"}``; a metric not listed is "min" when its name
             mentions loss or error, else "max".
     """
 
-    def __init__(self, metrics: Sequence[str], modes: Mapping[str, str] | None = None) -> None:
-        self.metrics = list(metrics)
-        self.modes = {m: (modes or {}).get(m) or default_mode(m) for m in self.metrics}
-        self.lines: dict[str, dict[int, Line]] = {m: {} for m in self.metrics}
+    def __init__(
+        self, metrics: Sequence[str] | None = None, modes: Mapping[str, str] | None = None
+    ) -> None:
+        self.keep_all = metrics is None
+        self.given_modes = dict(modes or {})
+        self.modes: dict[str, str] = {}
+        self.lines: dict[str, dict[int, Line]] = {}
+        for metric in metrics or ():
+            self._track(metric)
         self.dirty: set[tuple[str, int]] = set()
+
+    @property
+    def metrics(self) -> list[str]:
+        return list(self.lines)
+
+    def _track(self, metric: str) -> None:
+        self.modes[metric] = self.given_modes.get(metric) or default_mode(metric)
+        self.lines[metric] = {}
 
     def add(self, points: Mapping[Any, Mapping[str, Iterable[Any]]]) -> int:
         """Append ``{experiment: {metric: [(step, time, value), ...]}}``; return points added."""
@@ -98,7 +111,9 @@ class SeriesStore:
         for eid, per_metric in points.items():
             for metric, raw in per_metric.items():
                 if metric not in self.lines:
-                    continue
+                    if not self.keep_all:
+                        continue
+                    self._track(metric)
                 line = self.lines[metric].setdefault(int(eid), Line())
                 xs, ys = _finite_points(line, raw)
                 if xs:
@@ -106,6 +121,13 @@ class SeriesStore:
                     self.dirty.add((metric, int(eid)))
                     added += len(xs)
         return added
+
+    def forget(self, experiments: Iterable[int]) -> None:
+        """Drop every line of ``experiments`` (their logs restarted, e.g. a retry)."""
+        for lines in self.lines.values():
+            for eid in experiments:
+                lines.pop(int(eid), None)
+        self.dirty = {(m, e) for m, e in self.dirty if e in self.lines[m]}
 
     def take_dirty(self) -> set[tuple[str, int]]:
         """The lines changed since the previous call (and forget them)."""

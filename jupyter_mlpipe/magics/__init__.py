@@ -1,0 +1,36 @@
+"""IPython magics: ``%load_ext jupyter_mlpipe`` registers ``%mlpipe`` and ``%%mlpipe``.
+
+Only this package (with :mod:`jupyter_mlpipe.widgets` and :mod:`jupyter_mlpipe.plots`) imports
+IPython.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .core import MlpipeMagics, notebook_parser
+
+__all__ = ["MlpipeMagics", "notebook_parser", "register"]
+
+
+def register(ipython: Any, api: Any = None) -> MlpipeMagics:
+    """Register the magics, their ``%config`` section and tab completion on ``ipython``.
+
+    Args:
+        ipython: the shell (``get_ipython()``).
+        api: an API object to use instead of building one from the settings.
+
+    Returns:
+        The registered :class:`MlpipeMagics` instance.
+    """
+    magics = MlpipeMagics(ipython, api=api)
+    ipython.register_magics(magics)
+    if magics.config_object not in ipython.configurables:
+        ipython.configurables.append(magics.config_object)
+
+    def complete(_shell: Any, event: Any) -> list[str]:  # IPython binds hooks to the shell
+        return magics.completer(event)
+
+    for key in ("%mlpipe", "%%mlpipe"):
+        ipython.set_hook("complete_command", complete, str_key=key)
+    return magics

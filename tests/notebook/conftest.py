@@ -1,0 +1,130 @@
+"""Fixtures for the notebook front ends: a real API over a temporary store, IPython shells.
+
+``SyntheticGroup`` plays the part of a group's supervisor (it records this test process as the
+supervisor, so the API sees a live group) and writes experiments, statuses and metrics with the
+store's own functions — the same files a real sweep writes.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_mlpipe.api import Mlpipe
+from jupyter_mlpipe.proc import process_create_time
+from jupyter_mlpipe.store import Store
+from jupyter_mlpipe.store.files import append_jsonl
+from jupyter_mlpipe.store.records import ExperimentStatus, GroupRecord, Supervisor
+
+
+class SyntheticGroup:
+    """A group driven by the test: experiments, statuses and metric points on demand."""
+
+    def __init__(
+        self,
+        store: Store,
+        params: list[dict[str, Any]],
+        name: str = "synthetic",
+        project_dir: str = ".",
+    ) -> None:
+        self.store = store
+        me = Supervisor(
+            pid=os.getpid(),
+            create_time=process_create_time(os.getpid()) or 0.0,
+            host=socket.gethostname(),
+            started=time.time(),
+        )
+        record = store.create_group(
+            lambda gid: GroupRecord(
+                id=gid,
+                project=store.project,
+                user=store.user,
+                name=name,
+                created=time.time(),
+                spec_file="<test>",
+                project_dir=project_dir,
+                algorithm="grid",
+                backend="local",
+                concurrency=2,
+                planned=len(params),
+                status="running",
+                supervisor=me,
+            ),
+            "version: 1\nkind: group\n",
+        )
+        self.id = record.id
+        self.experiments = store.create_experiments(record.id, params)
+
+    def set_status(self, eid: int, status: str) -> None:
+        now = time.time()
+        self.store.write_status(
+            eid,
+            ExperimentStatus(
+                status=status,
+                created=now,
+                started=now,
+                finished=now if status != "running" else None,
+            ),
+        )
+
+    def log(self, eid: int, step: int, **values: float) -> None:
+        append_jsonl(
+            self.store.metrics_path(eid), {"step": step, "time": time.time(), "values": values}
+        )
+
+    def finish(self, status: str = "succeeded") -> None:
+        for eid in self.experiments:
+            if self.store.read_status(eid).status in ("queued", "running"):
+                self.set_status(eid, status)
+        self.store.write_group(
+            self.store.read_group(self.id).evolve(status=status, finished=time.time())
+        )
+
+
+@pytest.fixture
+def outputs(tmp_path: Path) -> Path:
+    return tmp_path / "outputs"
+
+
+@pytest.fixture
+def api(tmp_path: Path, outputs: Path) -> Mlpipe:
+    return Mlpipe(
+        outputs_root=str(outputs),
+        deployments_root=str(tmp_path / "deployments"),
+        user="tester",
+        project="nbtest",
+    )
+
+
+@pytest.fixture
+def make_group(api: Mlpipe) -> Any:
+    def make(
+        params: list[dict[str, Any]] | None = None, name: str = "synthetic", project_dir: str = "."
+    ) -> SyntheticGroup:
+        store = Store(api.settings.outputs_root, api.settings.user, api.settings.project)
+        return SyntheticGroup(
+            store, params or [{"lr": 0.1, "epochs": 4}, {"lr": 0.5, "epochs": 4}], name, project_dir
+        )
+
+    return make
+
+
+@pytest.fixture
+def shell(api: Mlpipe) -> Iterator[Any]:
+    """A fresh in-process IPython shell with the magics loaded around ``api``."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from jupyter_mlpipe.magics import register
+
+    InteractiveShell.clear_instance()
+    ip = InteractiveShell.instance()
+    magics = register(ip, api=api)
+    ip.user_ns["_mlpipe_magics"] = magics
+    yield ip
+    InteractiveShell.clear_instance()

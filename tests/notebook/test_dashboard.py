@@ -1,0 +1,115 @@
+"""The dashboard widget: state transitions, actions through the worker, the pump's lifecycle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_mlpipe.api import Mlpipe
+from jupyter_mlpipe.widgets import Dashboard
+from jupyter_mlpipe.widgets.tables import Row, experiments_html, total_steps
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def board(api: Mlpipe, make_group: Any, tmp_path: Path) -> Any:
+    source = tmp_path / "project"
+    source.mkdir()
+    (source / "TinyModel.py").write_text(
+        "class TinyModel:\n    def predict(self, X, names):\n        return X\n"
+    )
+    group = make_group(project_dir=str(source))
+    board = Dashboard(api, group=group.id)
+    yield board, group
+    board.close()
+
+
+def test_rows_progress_and_table() -> None:
+    assert total_steps({"epochs": 4}) == 4 and total_steps({"lr": 1}) is None
+    assert Row(1, "running", {"epochs": 4}, steps_done=2).progress == 0.5
+    assert Row(1, "succeeded", {}).progress == 1.0 and Row(1, "queued", {}).progress is None
+    html = experiments_html(
+        [Row(1, "running", {"epochs": 4, "lr": 0.1}, {"loss": 0.5}, 1)], selected=1, best=1
+    )
+    assert "★" in html and 'title="25%"' in html and "0.5" in html and "running" in html
+
+
+def test_tick_reads_the_store_into_the_widgets(board: Any) -> None:
+    dashboard, group = board
+    first, second = group.experiments
+    group.set_status(first, "running")
+    for step in range(2):
+        group.log(first, step, loss=1.0 / (step + 1), accuracy=0.3 * step)
+    assert dashboard.tick()  # still running: the pump goes on
+    view = dashboard.view
+    assert f"group {group.id}" in view.header.value and "running" in view.header.value
+    assert list(view.experiment.options) == [first, second]
+    assert set(view.metric.options) == {"loss", "accuracy"}
+    assert 'title="50%"' in view.table.value  # 2 of 4 epochs
+    view.metric.value = "loss"
+    dashboard.tick()
+    assert bytes(view.plot.value).startswith(PNG)
+    assert dashboard.best == first
+    assert [opt[1] for opt in view.groups.options] == [group.id]
+
+
+def test_select_best_then_a_failing_ship_show_in_the_widget(board: Any) -> None:
+    dashboard, group = board
+    first, second = group.experiments
+    group.log(first, 0, loss=0.2)
+    group.log(second, 0, loss=0.1)
+    group.finish()
+    dashboard.tick()
+    dashboard.view.metric.value = "loss"
+    dashboard.actions.select_best()  # a click: queues a job for the worker thread, returns
+    _settle(dashboard)
+    assert dashboard.view.experiment.value == second
+    assert f"experiment {second}" in dashboard.view.status.value
+    assert dashboard.view.name.value == f"group{group.id}-exp{second}"
+    dashboard.actions.ship()  # the experiment saved no checkpoint: packaging must refuse
+    _settle(dashboard)
+    assert dashboard.actions.state == "error"
+    assert "ship failed" in dashboard.view.status.value
+    assert "saved no files" in dashboard.view.status.value
+    assert dashboard.view.ship_progress.value == 0
+
+
+def test_ship_needs_a_selected_experiment(board: Any) -> None:
+    dashboard, _ = board
+    dashboard.actions.ship()
+    dashboard.pump.stop()
+    dashboard.tick()
+    assert "select an experiment first" in dashboard.view.status.value
+
+
+def test_pump_stops_when_the_group_finishes(board: Any) -> None:
+    dashboard, group = board
+    group.log(group.experiments[0], 0, loss=0.5)
+    dashboard.view.metric.options = ["loss"]
+    dashboard.start()
+    assert dashboard.pump.running
+    group.finish()
+    assert dashboard.pump.join(timeout=30)
+    assert dashboard.error == ""
+    assert bytes(dashboard.view.plot.value).startswith(PNG)  # the final picture
+
+
+def test_closing_the_widget_stops_its_threads(board: Any) -> None:
+    dashboard, _ = board
+    dashboard.start()
+    dashboard.actions.stop()  # queues a job on the worker thread
+    dashboard.close()
+    assert not dashboard.pump.running
+    assert dashboard.worker._thread is None or not dashboard.worker._thread.is_alive()
+    dashboard.start()  # a closed dashboard never restarts
+    assert not dashboard.pump.running
+
+
+def _settle(dashboard: Any) -> None:
+    """Wait for the worker's jobs, then apply their updates with one tick on this thread."""
+    assert dashboard.worker.wait_idle(timeout=60)
+    dashboard.pump.stop()
+    dashboard.tick()
