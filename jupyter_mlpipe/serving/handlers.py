@@ -15,7 +15,13 @@ from ..errors import PredictError
 from . import jsoncodec
 from .http import TEXT, Request, Response
 from .model import NOT_IMPLEMENTED, ServedModel, check_metrics
-from .seldon_protocol import SeldonRequest, bad_data, build_meta, build_response, parse_request
+from .seldon_protocol import (
+    SeldonRequest,
+    bad_data,
+    build_response,
+    model_error,
+    parse_request,
+)
 from .v2_protocol import build_infer_response, parse_infer, v2_error
 
 _NO_REQUEST = SeldonRequest("none", None, [], {}, {})
@@ -65,12 +71,7 @@ def json_response(obj: Any, status: int = 200) -> Response:
     try:
         return Response(status, jsoncodec.dumps(obj))
     except TypeError as exc:
-        raise PredictError(
-            f"the model's answer cannot be written as JSON: {exc}", status=500,
-            body={"status": {"code": -1, "info": f"the model's answer cannot be written as "
-                             f"JSON: {exc}", "reason": "MICROSERVICE_INTERNAL_ERROR",
-                             "status": 1}},
-        ) from None
+        raise model_error(f"the model's answer cannot be written as JSON: {exc}") from None
 
 
 def _unpack(result: Any) -> tuple[Any, dict[str, Any], list[Any]]:
@@ -201,6 +202,3 @@ def _optional_message(message: Any, what: str) -> SeldonRequest:
         return parse_request(message)
     except PredictError as exc:
         raise bad_data(f"feedback {what}: {exc}") from None
-
-
-__all__ = ["Handlers", "build_meta", "decode_message", "json_response"]

@@ -56,7 +56,7 @@ def build_app(options: ServerOptions) -> ModelApp:
     spec = inspect_folder(options.folder)
     obj = load_model(spec)
     model_name = options.name or spec.model_name
-    request_path = {spec.class_name: options.image or str(spec.folder)}
+    request_path = {model_name: options.image or str(spec.folder)}
     served = ServedModel(obj, model_name, request_path)
     return ModelApp(served, deployment=options.name, max_body=options.max_body,
                     offload=options.offload)

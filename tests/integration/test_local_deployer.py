@@ -45,7 +45,7 @@ def test_deploy_status_predict_undeploy(deployer: LocalDeployer) -> None:
     assert url.endswith("/api/v1.0/predictions")
     reply = client.predict(url, [[1.0, 2.0]])
     assert reply["data"]["tensor"]["values"] == [1.0, 2.0]
-    assert reply["meta"]["requestPath"] == {"EchoModel": str(MODELS / "echo")}
+    assert reply["meta"]["requestPath"] == {"echo": str(MODELS / "echo")}
     ingress = record["url"] + "/seldon/default/echo/api/v1.0/predictions"
     assert client.predict(ingress, [3.0])["data"]["tensor"]["values"] == [3.0]
     with pytest.raises(DeployError, match="already runs"):
@@ -64,7 +64,7 @@ def test_explicit_port_and_image(deployer: LocalDeployer) -> None:
     assert record["url"] == f"http://127.0.0.1:{port}"
     reply = client.predict(deployer.endpoint("linear"), [[0.0] * 784])
     assert reply["data"]["names"] == [f"t:{i}" for i in range(10)]
-    assert reply["meta"]["requestPath"] == {"LinearModel": "registry.local/linear:1"}
+    assert reply["meta"]["requestPath"] == {"linear": "registry.local/linear:1"}
 
 
 def test_stale_record_is_reported_and_cleaned(deployer: LocalDeployer) -> None:

@@ -53,7 +53,7 @@ def test_every_prediction_route(http: Client, path: str) -> None:
     assert reply["data"]["names"] == ["sum", "mean", "max"]
     assert reply["meta"]["puid"] == "given"
     assert reply["meta"]["tags"] == {"a": 1, "model": "rich", "loaded": True}
-    assert reply["meta"]["requestPath"] == {"RichModel": str(MODELS / "rich")}
+    assert reply["meta"]["requestPath"] == {"mnist": str(MODELS / "rich")}
 
 
 def test_every_payload_form(http: Client) -> None:
