@@ -52,7 +52,7 @@ class BuildRequest:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name, "folder": self.folder, "image": self.image, "push": self.push,
+            "name": self.name, "folder": str(self.folder), "image": self.image, "push": self.push,
             "builder_image": self.builder_image, "builder": self.builder, "mode": self.mode,
             "build_args": dict(self.build_args), "mounts": list(self.mounts),
             "tls_verify": self.tls_verify, "timeout": self.timeout,

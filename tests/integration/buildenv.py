@@ -61,6 +61,8 @@ exec seldon-core-microservice "$MODEL_NAME" --service-type "$SERVICE_TYPE"
 
 _BUILDER = f"""ARG BASE_IMAGE
 FROM ${{BASE_IMAGE}}
+# The host's CA bundle, so pip inside builds trusts what the host trusts (test image only).
+COPY ca-certificates.crt {CA_BUNDLE}
 RUN python3 -m venv /opt/seldon && /opt/seldon/bin/pip install --no-cache-dir \
 {" ".join(repr(p) for p in SELDON_PIP)}
 ENV PATH=/opt/seldon/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -78,9 +80,16 @@ def missing_tools() -> list[str]:
     return [tool for tool in TOOLS if shutil.which(tool) is None]
 
 
+def rootfs_key() -> str:
+    """A short hash of what defines the rootfs and base image (changes rarely)."""
+    return hashlib.sha256(json.dumps([SUITE, ROOTFS_PACKAGES]).encode()).hexdigest()[:12]
+
+
 def recipe_key() -> str:
-    """A short hash of everything that defines the cached images."""
-    recipe = json.dumps([SUITE, ROOTFS_PACKAGES, SELDON_PIP, _ASSEMBLE, _RUN, _BUILDER])
+    """A short hash of everything that defines the stand-in builder image."""
+    bundle = Path(CA_BUNDLE)
+    ca = hashlib.sha256(bundle.read_bytes()).hexdigest() if bundle.exists() else ""
+    recipe = json.dumps([SUITE, ROOTFS_PACKAGES, SELDON_PIP, _ASSEMBLE, _RUN, _BUILDER, ca])
     return hashlib.sha256(recipe.encode()).hexdigest()[:12]
 
 
@@ -165,17 +174,18 @@ def prepare(log: list[str]) -> BuildEnv:
     cache = Path(os.environ.get("MLPIPE_TEST_CACHE", "~/.cache/mlpipe-test")).expanduser()
     cache.mkdir(parents=True, exist_ok=True)
     env = _write_config(cache)
-    key = recipe_key()
-    base, builder = f"localhost/mlpipe-test-base:{key}", f"localhost/mlpipe-test-seldon:{key}"
+    key, base_key = recipe_key(), rootfs_key()
+    base = f"localhost/mlpipe-test-base:{base_key}"
+    builder = f"localhost/mlpipe-test-seldon:{key}"
     timings = {"rootfs": 0.0, "base": 0.0, "builder": 0.0}
     if not _image_exists(builder, env):
-        started = time.monotonic()
-        tarball = _rootfs(cache, key, env, log)
-        timings["rootfs"] = time.monotonic() - started
         ctx = cache / f"ctx-{key}"
         shutil.rmtree(ctx, ignore_errors=True)
         (ctx / "s2i").mkdir(parents=True)
         if not _image_exists(base, env):
+            started = time.monotonic()
+            tarball = _rootfs(cache, base_key, env, log)
+            timings["rootfs"] = time.monotonic() - started
             started = time.monotonic()
             os.link(tarball, ctx / "rootfs.tar")
             (ctx / "Containerfile").write_text(
@@ -188,8 +198,9 @@ def prepare(log: list[str]) -> BuildEnv:
         (ctx / "s2i" / "assemble").write_text(_ASSEMBLE)
         (ctx / "s2i" / "run").write_text(_RUN)
         (ctx / "Containerfile").write_text(_BUILDER)
+        shutil.copyfile(CA_BUNDLE, ctx / "ca-certificates.crt")
         _bud(ctx, builder, env, log, "-f", str(ctx / "Containerfile"),
-             "--build-arg", f"BASE_IMAGE={base}", "-v", f"{CA_BUNDLE}:{CA_BUNDLE}:ro")
+             "--build-arg", f"BASE_IMAGE={base}")
         timings["builder"] = time.monotonic() - started
         shutil.rmtree(ctx, ignore_errors=True)
     return BuildEnv(cache=cache, env=env, builder_image=builder, timings=timings)
@@ -202,6 +213,7 @@ class Registry:
         self.folder = folder
         self.port = free_port()
         self.process = None
+        self.registries_conf = folder / "registries.conf"
 
     @property
     def address(self) -> str:
@@ -214,6 +226,11 @@ class Registry:
             "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
             f"    rootdirectory: {self.folder / 'data'}\nhttp:\n  addr: {self.address}\n"
             "  secret: mlpipe-test-only\n"
+        )
+        # Clients reach it over plain HTTP: an insecure-registry entry instead of flags.
+        self.registries_conf.write_text(
+            "unqualified-search-registries = []\n\n[[registry]]\n"
+            f'location = "{self.address}"\ninsecure = true\n'
         )
         self.process = proc.spawn(["docker-registry", "serve", str(config)],
                                   stdout_path=self.folder / "registry.log")

@@ -147,3 +147,12 @@ def test_render_is_side_effect_free(package):
                                                             image="m:1"))
     assert "RUN /s2i/bin/assemble" in text and 'io.mlpipe.package="m"' in text
     assert not (package / "Dockerfile").exists()
+
+
+def test_make_builder():
+    from jupyter_mlpipe.builders import make_builder
+    from jupyter_mlpipe.errors import ConfigError
+
+    assert isinstance(make_builder("local"), LocalBuilder)
+    with pytest.raises(ConfigError, match="unknown build backend"):
+        make_builder("kaniko")
