@@ -20,6 +20,7 @@ import shutil
 from pathlib import Path
 
 _SIBLING = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)-[0-9a-f]+$")
+_RENAME_NOREPLACE = 1
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
@@ -68,21 +69,39 @@ def clean_stale(root: Path) -> list[Path]:
     return removed
 
 
-def _libc_exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths with ``renameat2(RENAME_EXCHANGE)``; False if unsupported."""
-    name = ctypes.util.find_library("c")
+def _renameat2(a: Path, b: Path, flags: int) -> bool:
+    """``renameat2(a, b, flags)``; False when the kernel, libc or file system lacks it.
+
+    Raises:
+        OSError: the rename itself failed (EEXIST for RENAME_NOREPLACE onto an existing path).
+    """
     try:
-        libc = ctypes.CDLL(name, use_errno=True)
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
         renameat2 = libc.renameat2
     except (OSError, AttributeError, TypeError):
         return False
-    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), flags)
     if result == 0:
         return True
     code = ctypes.get_errno()
     if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
         return False
-    raise OSError(code, os.strerror(code), str(a))
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _libc_exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths with ``renameat2(RENAME_EXCHANGE)``; False if unsupported."""
+    return _renameat2(a, b, _RENAME_EXCHANGE)
+
+
+def _rename_noreplace(a: Path, b: Path) -> None:
+    """Rename ``a`` to ``b``, failing with FileExistsError if ``b`` exists, even if it appears
+    between a check and the rename (a plain rename would silently replace an empty folder)."""
+    if _renameat2(a, b, _RENAME_NOREPLACE):
+        return
+    if b.exists() or b.is_symlink():
+        raise FileExistsError(errno.EEXIST, "exists", str(b))
+    os.rename(a, b)
 
 
 def fsync_dir(path: Path) -> None:
@@ -109,10 +128,7 @@ def land(tmp: Path, final: Path, *, replace: bool) -> None:
     """
     root = final.parent
     if not (replace and final.exists()):
-        # rename(2) onto a non-empty directory fails, onto an empty one it replaces: refuse both.
-        if final.exists() or final.is_symlink():
-            raise FileExistsError(errno.EEXIST, "exists", str(final))
-        os.rename(tmp, final)
+        _rename_noreplace(tmp, final)
         fsync_dir(root)
         return
     if _libc_exchange(tmp, final):

@@ -139,3 +139,16 @@ def test_source_rule_skips_subfolders_hidden_and_checkpoints(tmp_path):
     chosen = select_sources(Path(tmp_path))
     assert [p.name for p in chosen.files] == ["A.py", "B.py"]
     assert infer_requirements(chosen.files) == ["pillow", "scikit-learn"]
+
+
+def test_land_never_replaces_even_an_empty_folder(tmp_path, monkeypatch):
+    final = tmp_path / "pkg"
+    final.mkdir()  # appeared between the existence check and the rename
+    new = staging.sibling(tmp_path, "pkg", "tmp")
+    new.mkdir()
+    with pytest.raises(FileExistsError):
+        staging.land(new, final, replace=False)
+    monkeypatch.setattr(staging, "_renameat2", lambda a, b, flags: False)
+    with pytest.raises(FileExistsError):
+        staging.land(new, final, replace=False)
+    assert new.exists() and final.exists()
