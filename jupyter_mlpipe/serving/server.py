@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import jsoncodec
 from .app import DEFAULT_MAX_BODY, ModelApp
 from .loader import inspect_folder, load_model
 from .model import ServedModel
+from .seldon_protocol import error_body
 
 log = logging.getLogger("jupyter_mlpipe.serving")
 
@@ -62,11 +64,40 @@ def build_app(options: ServerOptions) -> ModelApp:
                     offload=options.offload)
 
 
+def http_protocol() -> Any:
+    """uvicorn's httptools protocol, answering unparsable HTTP with Seldon's JSON error.
+
+    uvicorn answers a request it cannot parse (a garbled request line or header) itself, in
+    plain text, before the app sees it; this subclass keeps even those answers JSON. Falls back
+    to the stock protocol if uvicorn's internals differ from what it expects.
+    """
+    try:
+        from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+    except ImportError:
+        return "httptools"
+    if not hasattr(HttpToolsProtocol, "send_400_response"):
+        return "httptools"
+
+    class JsonErrorsProtocol(HttpToolsProtocol):
+        def send_400_response(self, msg: str) -> None:
+            body = jsoncodec.dumps(error_body(f"malformed HTTP request: {msg}"))
+            content = [STATUS_LINE[400]]
+            for name, value in self.server_state.default_headers:
+                content.extend([name, b": ", value, b"\r\n"])
+            content.extend([b"content-type: application/json\r\n",
+                            b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
+                            b"connection: close\r\n\r\n", body])
+            self.transport.write(b"".join(content))
+            self.transport.close()
+
+    return JsonErrorsProtocol
+
+
 def _uvicorn_config(app: ModelApp, options: ServerOptions) -> Any:
     import uvicorn
 
     return uvicorn.Config(
-        app, host=options.host, port=options.port, http="httptools", loop="asyncio",
+        app, host=options.host, port=options.port, http=http_protocol(), loop="asyncio",
         lifespan="on", access_log=False, log_config=None, server_header=False,
         timeout_graceful_shutdown=max(1, math.ceil(options.grace)), timeout_keep_alive=30,
         backlog=2048,

@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -126,6 +127,23 @@ def test_errors_are_json_never_html(http: Client, method: str, path: str, body: 
     reply = json.loads(data)
     assert reply["status"]["code"] == -1 and reply["status"]["status"] == 1
     assert "Traceback" not in data.decode()
+
+
+@pytest.mark.parametrize("raw", [
+    b"GARBAGE\r\n\r\n",
+    b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+    b"GET /health/ping HTTP/1.1\r\nBad Header Line\r\n\r\n",
+])
+def test_unparsable_http_gets_a_json_400(rich: int, raw: bytes) -> None:
+    with socket.create_connection(("127.0.0.1", rich), timeout=10) as sock:
+        sock.sendall(raw)
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    assert b"content-type: application/json" in head.lower()
+    assert json.loads(body)["status"]["reason"] == "MICROSERVICE_BAD_DATA"
 
 
 def test_model_failure_is_500_and_server_survives(tmp_path: Path) -> None:
