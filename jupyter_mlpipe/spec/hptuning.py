@@ -157,8 +157,9 @@ class HPTuning:
         algorithm: ``grid``, ``random``, ``hyperband`` or ``bo``.
         seed: the sampling seed, or None for a fresh one.
         concurrency: experiments running at once.
-        n_experiments: grid: the first-N limit (None = all); random: the number of experiments
-            after any cap; hyperband/bo: the planned total.
+        n_experiments: the number of experiments planned, resolved by the parser: grid: the
+            grid size or the first-N limit; random: the count after any cap; hyperband/bo: the
+            total; an experiment spec: 1. (None only for records built in code.)
         early_stopping: policies, checked in order.
         hyperband: settings when ``algorithm == "hyperband"``.
         bo: settings when ``algorithm == "bo"``.

@@ -43,6 +43,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -107,11 +108,16 @@ class MatrixParam:
         Raises:
             ValueError: for continuous distributions (callers check :attr:`is_finite` first).
         """
+        return list(self._points)
+
+    @cached_property
+    def _points(self) -> tuple[Any, ...]:
+        # Computed once per param: random search samples from these lists many times.
         if self.option == "values":
-            return unique(self.args["values"])
+            return tuple(unique(self.args["values"]))
         if self.option == "pvalues":
-            return list(self.args["values"])
-        return enumerate_points(self.option, self.args)
+            return tuple(self.args["values"])
+        return tuple(enumerate_points(self.option, self.args))
 
     def sample(self, rng: np.random.Generator) -> Any:
         """Draw one value with ``rng`` (see the module table for each option's law)."""
@@ -119,7 +125,7 @@ class MatrixParam:
         if self.option == "pvalues":
             return a["values"][int(rng.choice(len(a["p"]), p=a["p"]))]
         if self.is_finite:
-            points = self.choices()
+            points = self._points
             return points[int(rng.integers(len(points)))]
         if self.option in ("uniform", "quniform", "loguniform", "qloguniform"):
             raw = float(rng.uniform(a["low"], a["high"]))

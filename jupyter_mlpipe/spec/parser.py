@@ -83,7 +83,7 @@ def parse_spec(text: str | Mapping[str, Any], file: str = "<spec>") -> Spec:
                 "kind: experiment",
                 "use `kind: group` to sweep, or remove 'hptuning'",
             )
-        hptuning, matrix = HPTuning(), {}
+        hptuning, matrix = HPTuning(n_experiments=1), {}
     run_node = ctx.require(root, "run", "a spec", "add `run: {cmd: python run.py}`")
     run = parse_run(run_node, ctx)
     build = parse_build(sections["build"], ctx) if "build" in sections else None

@@ -15,7 +15,7 @@ from jupyter_mlpipe.spec import OPTIONS, Spec, parse_spec
 pytestmark = pytest.mark.timeout(300)  # a hang fails the run instead of stalling it
 
 FUZZ = settings(
-    max_examples=250,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -165,7 +165,7 @@ def test_yamlish_text(text):
     only_spec_errors(text)
 
 
-@settings(FUZZ, max_examples=150)
+@settings(FUZZ, max_examples=100)
 @given(st.dictionaries(st.sampled_from(WORDS), structures, max_size=8))
 def test_arbitrary_structures_as_mapping_and_as_yaml(data):
     only_spec_errors(data)

@@ -105,6 +105,7 @@ def test_experiment_kind_is_one_grid_point_with_declarations():
         "run:\n  cmd: python x.py --lr={{ lr }}\n"
     )
     assert spec.matrix == {} and spec.hptuning.algorithm == "grid"
+    assert spec.hptuning.n_experiments == 1
     assert spec.render_command({}) == ["python", "x.py", "--lr=0.1"]
 
 
