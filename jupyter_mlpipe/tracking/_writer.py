@@ -109,6 +109,9 @@ def encode_line(step: Any, when: float, values: Mapping[str, Any]) -> str:
 class MetricsWriter:
     """Buffered appender of metric lines to one file. Thread-safe; one writer per file.
 
+    ``tracking.log_metrics`` owns one writer that is flushed at exit and on SIGTERM; a writer
+    made directly is the caller's to :meth:`close`.
+
     Args:
         path: the ``metrics.jsonl`` file; its folder is created on the first write.
         max_bytes: buffered characters that trigger a write-out from the logging call.
@@ -229,11 +232,16 @@ class MetricsWriter:
             ) from None
 
     def close(self) -> None:
-        """Flush, stop the flusher thread, and write any later line straight through."""
+        """Flush, stop the flusher thread and release the file; later lines are written through."""
         with self._lock:
             self._closed = True
             self._wake.notify_all()
-            self.flush()
+            try:
+                self.flush()
+            finally:
+                fd, self._fd = self._fd, None
+                if fd is not None:
+                    os.close(fd)
         if deferred is not None:
             self._run_deferred()
 

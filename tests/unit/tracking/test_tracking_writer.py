@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -146,3 +147,18 @@ def test_unwritable_path_raises_tracking_error(tmp_path):
     writer.log(1, {"loss": 0.5})
     with pytest.raises(TrackingError, match="could not append"):
         writer.flush()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+def test_close_releases_the_file_descriptor(tmp_path):
+    path = tmp_path / "m.jsonl"
+    writer = MetricsWriter(path, max_delay=3600)
+    writer.log(1, {"loss": 0.5})
+    writer.flush()
+    assert str(path) in {
+        os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+    }
+    writer.close()
+    assert str(path) not in {
+        os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+    }
