@@ -183,3 +183,36 @@ def test_offload_modes_answer_the_same(models_dir: Path, offload: str) -> None:
     values = reply["data"]["tensor"]["values"]
     assert len(values) == 10 and abs(sum(values) - 1.0) < 1e-9
     app.close()
+
+
+class SeldonResponse:
+    """Shaped like Seldon's: data plus runtime tags and metrics."""
+
+    def __init__(self, data: Any, tags: dict[str, Any], metrics: list[dict[str, Any]]) -> None:
+        self.data, self.tags, self.metrics = data, tags, metrics
+
+
+class RuntimeTagged:
+    def predict(self, X: Any, names: Any) -> SeldonResponse:
+        return SeldonResponse(np.asarray(X) + 1, {"runtime": "yes"},
+                              [{"key": "latency", "type": "TIMER", "value": 1.5}])
+
+
+def test_seldon_response_carries_runtime_tags_and_metrics() -> None:
+    app = ModelApp(ServedModel(RuntimeTagged(), "m"))
+    status, reply = post(app, "/predict", {"data": {"ndarray": [[1, 2]]}})
+    assert status == 200
+    assert reply["data"] == {"ndarray": [[2, 3]], "names": ["t:0", "t:1"]}
+    assert reply["meta"]["tags"] == {"runtime": "yes"}
+    assert reply["meta"]["metrics"] == [{"key": "latency", "type": "TIMER", "value": 1.5}]
+
+
+class Unserialisable:
+    def predict(self, X: Any, names: Any) -> Any:
+        return [object()]
+
+
+def test_an_answer_without_json_form_is_a_500() -> None:
+    status, reply = post(ModelApp(ServedModel(Unserialisable(), "m")), "/predict",
+                         {"data": {"ndarray": [1]}})
+    assert status == 500 and "cannot be written as JSON" in reply["status"]["info"]
