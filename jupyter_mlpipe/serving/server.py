@@ -121,9 +121,13 @@ def serve(options: ServerOptions) -> int:
         signal.signal(sig, lambda *_: None)
     log.info("serving %s (%s) from %s on http://%s:%d", app.model.name,
              type(app.model.obj).__name__, options.folder, options.host, options.port)
-    server.run()
+    try:
+        server.run()
+    except SystemExit:  # uvicorn exits this way when it cannot bind or start up
+        server.started = False
     if not server.started:
-        log.error("the server did not start (is port %d free?)", options.port)
+        log.error("the server could not start on %s:%d — is the port free?", options.host,
+                  options.port)
         return 1
     log.info("stopped")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,6 +95,18 @@ def test_a_server_that_cannot_start_reports_its_log(deployer: LocalDeployer,
         deployer.deploy(DeploySpec(name="broken", folder=str(tmp_path)))
     assert "exited with status 1" in str(caught.value)
     assert "checkpoint missing" in str(caught.value)
+    assert deployer.store.list() == []
+
+
+def test_a_busy_port_is_reported(deployer: LocalDeployer) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(DeployError) as caught:
+            deployer.deploy(DeploySpec(name="busy", folder=str(MODELS / "echo"), port=port))
+    assert "exited with status 1" in str(caught.value)
+    assert "address already in use" in str(caught.value).lower()
     assert deployer.store.list() == []
 
 

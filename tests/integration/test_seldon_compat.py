@@ -31,7 +31,7 @@ from tests.integration.serving_harness import (
     stop,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MNIST = REPO / "notebooks" / "mnist"
 

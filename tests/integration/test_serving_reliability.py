@@ -13,7 +13,7 @@ import pytest
 
 from tests.integration.serving_harness import MODELS, Client, start_ours, stop
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MAX_BODY = 16384
 
