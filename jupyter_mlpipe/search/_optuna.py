@@ -131,7 +131,8 @@ class OptunaSearch(Search):
         for suggestion in sorted(pending, key=lambda s: s.number):
             if suggestion.number not in numbers:
                 numbers.add(suggestion.number)
-                self._resume(suggestion)
+                if not self._resume(suggestion):
+                    self._done += 1  # it will never be told: do not wait for it
         self._count = len(numbers)
         self._next = max(numbers) + 1 if numbers else 0
 
@@ -165,14 +166,18 @@ class OptunaSearch(Search):
             raw[name] = encoded
         return raw
 
-    def _resume(self, suggestion: Suggestion) -> None:
-        """Make a trial handed out before a restart (not finished) live again, same params."""
+    def _resume(self, suggestion: Suggestion) -> bool:
+        """Make a trial handed out before a restart (not finished) live again, same params.
+
+        Returns False when its params do not fit this matrix (its results will be ignored).
+        """
         raw = self._encode(suggestion.params)
         if raw is None:
-            return  # cannot be mapped onto this matrix: its results are ignored
+            return False
         self._study.enqueue_trial(raw)
         trial = self._study.ask({n: c.distribution for n, c in self._codecs.items()})
         self._live[suggestion.number] = trial
+        return True
 
     def _may_ask(self) -> bool:
         return True

@@ -106,7 +106,9 @@ def check_template(
 
 def _missing_fix(name: str, known: set[str]) -> str:
     hint = suggest(name, known) if known else "declare it under 'declarations' or the matrix"
-    names = ", ".join(sorted(known)) or "none"
+    shown = sorted(known)
+    names = ", ".join(shown[:20]) + (f", ... ({len(shown)} in all)" if len(shown) > 20 else "")
+    names = names or "none"
     if hint.startswith("did you mean"):
         return f"{hint} (known names: {names})"
     return f"declare it under 'declarations' or the matrix (known names: {names})"

@@ -187,3 +187,19 @@ def test_codec_refuses_values_outside_the_space():
     assert Codec(MatrixParam("x", "loguniform", {"low": 0, "high": 1})).encode(-1.0) is None
     assert Codec(MatrixParam("x", "uniform", {"low": 0, "high": 1})).encode("a") is None
     assert Codec(MatrixParam("x", "uniform", {"low": 0, "high": 1})).encode(5.0) == 1.0
+
+
+def test_bo_pending_initial_trials_come_back_live(spec_of):
+    spec = spec_of(BO, BO_MATRIX)
+    first = make_search(spec)
+    handed = [first.ask() for _ in range(4)]
+    history = [CompletedTrial(s.number, s.params, objective(s.params)) for s in handed[:2]]
+    pending = [Suggestion(s.number, s.params) for s in handed[2:]]
+    pending.append(Suggestion(9, {"x": "not a number", "units": [64, 32]}))  # cannot be mapped
+    again = make_search(spec, history, pending=pending)
+    assert again.ask() is None  # initial results still outstanding
+    for s in handed[2:]:
+        again.tell(s.number, objective(s.params))
+    nxt = again.ask()
+    assert nxt is not None and nxt.number == 10  # after every number handed out
+    assert len(run_bo(again)) == 12 - 5 - 1  # 2 finished, 3 pending, 1 just asked
