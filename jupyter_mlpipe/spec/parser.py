@@ -75,6 +75,7 @@ def parse_spec(text: str | Mapping[str, Any], file: str = "<spec>") -> Spec:
         hptuning = parse_hptuning(hp_node, ctx)
         matrix = _matrix(hp_node, ctx, warnings)
         hptuning = _apply_algorithm_rules(hptuning, matrix, hp_node, ctx, warnings)
+        _resource_not_declared(hptuning, sections, ctx)
     else:
         if "hptuning" in sections:
             raise ctx.error(
@@ -300,6 +301,22 @@ def _apply_algorithm_rules(
             "bo.utility_function is kept but not used: suggestions come from Optuna's TPE sampler"
         )
     return hp
+
+
+def _resource_not_declared(hp: HPTuning, sections: dict[str, Node], ctx: Context) -> None:
+    """A declaration would win over hyperband's budget param and silently defeat it."""
+    if hp.hyperband is None:
+        return
+    name = hp.hyperband.resource.name
+    for section in ("declarations", "params"):
+        node = sections.get(section)
+        if node is not None and node.is_mapping and name in node.value:
+            raise ctx.error(
+                node.key_position(name),
+                f"hyperband's resource may not be set in '{section}'",
+                name,
+                "remove it there; hyperband gives every experiment max_iter of it",
+            )
 
 
 def space_size(matrix: Mapping[str, MatrixParam]) -> int:

@@ -342,6 +342,14 @@ def test_hyperband_resource_may_not_be_a_matrix_param():
     assert "resource may not be a matrix param" in err.rule and err.line == 7
 
 
+def test_hyperband_resource_may_not_be_declared():
+    text = "declarations:\n  epochs: 5\n" + ALGO.format(
+        algo="hyperband: {max_iter: 9, eta: 3, resource: {name: epochs}, metric: {name: loss}}"
+    )
+    err = error(text)
+    assert "may not be set in 'declarations'" in err.rule and (err.line, err.col) == (2, 3)
+
+
 def test_load_spec_reports_the_path(tmp_path):
     missing = tmp_path / "nope.yml"
     with pytest.raises(SpecError) as info:
