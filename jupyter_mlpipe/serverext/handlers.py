@@ -191,7 +191,8 @@ class SweepsHandler(MlpipeHandler):
         else:
             kwargs["text"] = text
         sweep = await self.call(self.api.sweep, **kwargs)
-        self.reply({"group": jsonable(sweep.group)}, status=201)
+        info = await self.call(self.api.group, sweep.group, project=kwargs["project"])
+        self.reply({"group": jsonable(info)}, status=201)
 
 
 class OperationsHandler(MlpipeHandler):

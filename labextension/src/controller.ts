@@ -8,6 +8,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { api as defaultApi, API, APIError } from './api';
 import {
   DEFAULT_SORT,
+  dropExperiments,
   SeriesMap,
   SortState,
   isActive,
@@ -191,7 +192,10 @@ export class PanelController {
     try {
       payload = parsePayload(text);
       const reply = await this.api.predict(name, payload);
-      this._set({ prediction: { name, text: JSON.stringify(reply.prediction, null, 1) } });
+      // Show the model's answer (the Seldon response's data), not the transport envelope.
+      const envelope = reply.prediction as { response?: { data?: unknown } };
+      const shown = envelope.response?.data ?? reply.prediction;
+      this._set({ prediction: { name, text: JSON.stringify(shown) } });
     } catch (error) {
       this._set({ predictError: message(error) });
     }
@@ -249,16 +253,22 @@ export class PanelController {
       if (this._state.openGroup !== group) {
         return; // the user moved on while the answer travelled
       }
-      const series = mergePoints(this._state.series, batch.points);
+      const series = mergePoints(
+        dropExperiments(this._state.series, batch.reset ?? []),
+        batch.points
+      );
       const names = metricNames(series);
       const chartMetric =
         this._state.chartMetric && names.includes(this._state.chartMetric)
           ? this._state.chartMetric
           : (detail.metrics[0] ?? names[0] ?? null);
       this._set({ detail, series, cursor: batch.cursor, chartMetric, groupError: null });
-      if (!isActive(detail.counts) && this._groupPoll) {
+      if (this._groupPoll) {
         // Finished groups change rarely: slow down instead of hammering the disk.
-        this._groupPoll.frequency = { interval: 10000, backoff: true, max: 60000 };
+        const interval = isActive(detail.counts, detail.group.status) ? 1500 : 10000;
+        if (this._groupPoll.frequency.interval !== interval) {
+          this._groupPoll.frequency = { interval, backoff: true, max: interval * 10 };
+        }
       }
     } catch (error) {
       this._set({ groupError: message(error) });

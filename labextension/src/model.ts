@@ -99,6 +99,18 @@ export function mergePoints(
   return next;
 }
 
+/** The series without the given experiments (their logs were rewritten by a retry). */
+export function dropExperiments(series: SeriesMap, experiments: number[]): SeriesMap {
+  if (!experiments.length) {
+    return series;
+  }
+  const next: SeriesMap = { ...series };
+  for (const id of experiments) {
+    delete next[String(id)];
+  }
+  return next;
+}
+
 /** Every metric name present in the series, sorted. */
 export function metricNames(series: SeriesMap): string[] {
   const names = new Set<string>();
@@ -204,9 +216,18 @@ function rank(status: string): number {
   return i < 0 ? STATUS_ORDER.length : i;
 }
 
-/** Whether a group still has work that can change (so the panel keeps polling it fast). */
-export function isActive(counts: Record<string, number>): boolean {
-  return (counts['running'] ?? 0) + (counts['queued'] ?? 0) > 0;
+const FINAL_GROUP_STATES = ['succeeded', 'failed', 'stopped'];
+
+/**
+ * Whether a group still has work that can change (so the panel keeps polling it fast):
+ * it has running or queued experiments, or the group itself has not reached a final state
+ * (a group just created has no experiments yet).
+ */
+export function isActive(counts: Record<string, number>, groupStatus?: string | null): boolean {
+  if ((counts['running'] ?? 0) + (counts['queued'] ?? 0) > 0) {
+    return true;
+  }
+  return groupStatus !== undefined && !FINAL_GROUP_STATES.includes(groupStatus ?? '');
 }
 
 export interface Progress {

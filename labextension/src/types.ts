@@ -39,8 +39,9 @@ export interface ExperimentRow {
   group?: number;
   status: ExperimentStatus | string;
   attempt?: number | null;
-  started?: number | null;
-  finished?: number | null;
+  /** ISO timestamps. */
+  started?: string | null;
+  finished?: string | null;
   duration?: number | null;
   params: Record<string, unknown>;
   metrics: Record<string, MetricSummary>;
@@ -62,6 +63,8 @@ export interface MetricsResponse {
   group: number;
   cursor: string;
   points: Record<string, Record<string, MetricPoint[]>>;
+  /** Experiments whose log was rewritten (a retry): drop their earlier points first. */
+  reset: number[];
 }
 
 export interface LogsResponse {

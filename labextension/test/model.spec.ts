@@ -3,6 +3,7 @@ import {
   chartModel,
   decimate,
   DEFAULT_SORT,
+  dropExperiments,
   formatValue,
   isActive,
   mergePoints,
@@ -80,6 +81,14 @@ describe('incremental metric merge', () => {
     expect(b['1'].loss.map(p => p[0])).toEqual([0, 1, 2]);
   });
 
+  it('drops experiments whose log was rewritten before merging their new points', () => {
+    const a = mergePoints({}, { '1': { loss: [[0, 1, 0.9], [1, 2, 0.7]] }, '2': { loss: [[0, 1, 1]] } });
+    const b = mergePoints(dropExperiments(a, [1]), { '1': { loss: [[0, 5, 0.8]] } });
+    expect(b['1'].loss).toEqual([[0, 5, 0.8]]);
+    expect(b['2'].loss).toHaveLength(1);
+    expect(dropExperiments(a, [])).toBe(a);
+  });
+
   it('keeps only the newest points of a long series', () => {
     const points = Array.from({ length: 30 }, (_, i) => [i, i, i] as [number, number, number]);
     const merged = mergePoints({}, { '7': { loss: points } }, 10);
@@ -129,6 +138,11 @@ describe('summaries', () => {
     expect(summarizeCounts({})).toBe('no experiments');
     expect(isActive({ succeeded: 3 })).toBe(false);
     expect(isActive({ queued: 1 })).toBe(true);
+    // a group just created has no experiments yet but is not finished
+    expect(isActive({}, 'created')).toBe(true);
+    expect(isActive({}, 'running')).toBe(true);
+    expect(isActive({ succeeded: 2 }, 'succeeded')).toBe(false);
+    expect(isActive({ running: 1 }, 'stopped')).toBe(true);
   });
 
   it('reports operation progress', () => {

@@ -233,3 +233,16 @@ async def _wait_operation(jp_fetch: Any, op_id: str) -> dict[str, Any]:
             return data  # type: ignore[no-any-return]
         await asyncio.sleep(0.05)
     raise AssertionError(f"operation {op_id} did not finish: {data}")
+
+
+async def test_a_rewritten_metrics_log_is_reported_as_reset(
+    jp_fetch: Any, store: Store, group: int
+) -> None:
+    first = await fetch_json(jp_fetch, "groups", str(group), "metrics")
+    eid = store.experiment_ids(group)[0]
+    store.metrics_path(eid).write_text('{"step": 0, "time": 1.0, "values": {"loss": 5.0}}\n')
+    again = await fetch_json(
+        jp_fetch, "groups", str(group), "metrics", params={"after": first["cursor"]}
+    )
+    assert again["reset"] == [eid]
+    assert again["points"][str(eid)]["loss"] == [[0, 1.0, 5.0]]
