@@ -9,6 +9,9 @@ Two folder layouts are understood:
   operator passes them).
 * **MLServer / Open Inference**: ``model-settings.json`` with ``name`` and ``implementation``
   (``"module.Class"``); ``parameters`` other than MLServer's own are passed to the constructor.
+  The class must offer Seldon's ``predict(X, names)`` (MLServer's own ``MLModel`` runtimes need
+  MLServer itself). A folder holding both files is loaded through ``.s2i/environment`` and
+  answers V2 under the ``name`` of ``model-settings.json``.
 
 The module is imported with the folder first on ``sys.path`` and the folder as the working
 directory (checkpoints are opened by relative path, e.g. ``./model.dat``); the class is
@@ -148,13 +151,24 @@ def inspect_folder(folder: str | os.PathLike[str],
             raise DeployError(f"{s2i}: SERVICE_TYPE={service} is not served locally — use MODEL")
         module, cls = _split_class(name, str(s2i))
         params = parse_parameters(env.get(PARAMETERS_ENV, values.get(PARAMETERS_ENV, "[]")))
-        return FolderSpec(root, "seldon", module, cls, cls, values, params)
+        # A package written in both layouts answers V2 under MLServer's name for it.
+        name_in_settings = _settings_name(root / MODEL_SETTINGS)
+        return FolderSpec(root, "seldon", module, cls, name_in_settings or cls, values, params)
     settings_file = root / MODEL_SETTINGS
     if settings_file.is_file():
         return _inspect_mlserver(root, settings_file)
     raise DeployError(
         f"{root} has neither {S2I_ENVIRONMENT} nor {MODEL_SETTINGS} — package the model first"
     )
+
+
+def _settings_name(path: Path) -> str | None:
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    name = settings.get("name") if isinstance(settings, dict) else None
+    return str(name) if name else None
 
 
 def _inspect_mlserver(root: Path, settings_file: Path) -> FolderSpec:

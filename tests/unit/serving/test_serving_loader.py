@@ -121,3 +121,11 @@ def test_folder_modules_win_over_installed_ones(tmp_path: Path) -> None:
     folder = _folder(tmp_path, "import json_helpers\nclass Broken:\n"
                      "    value = json_helpers.VALUE\n")
     assert load_model(inspect_folder(folder, environ={})).value == "folder"
+
+
+def test_dual_layout_folder_uses_the_s2i_class_and_the_mlserver_name(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, "class Broken:\n    pass\n")
+    (folder / "model-settings.json").write_text(
+        '{"name": "digits", "implementation": "mlpipe_runtime.BrokenRuntime"}')
+    spec = inspect_folder(folder, environ={})
+    assert (spec.layout, spec.class_name, spec.model_name) == ("seldon", "Broken", "digits")
