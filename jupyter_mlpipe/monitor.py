@@ -17,7 +17,8 @@ A long-lived reader can also simply call :meth:`MetricsReader.read` again.
 
 Points are ``(step, time, value)`` tuples; a ``null`` value (NaN or ±inf at the source) reads
 as ``float("nan")``. A file that shrank (an experiment retried from scratch) is read again from
-the start and its id is reported in :attr:`MetricsBatch.reset` so views drop the old points.
+the start — as is one replaced by a new file (another inode) — and its id is reported in
+:attr:`MetricsBatch.reset` so views drop the old points.
 """
 
 from __future__ import annotations
@@ -83,18 +84,18 @@ class MetricsBatch:
         }
 
 
-def encode_cursor(offsets: Mapping[int, int]) -> str:
-    """The URL-safe string form of ``{experiment: byte offset}``."""
-    raw = json.dumps({str(k): v for k, v in sorted(offsets.items())}, separators=(",", ":"))
+def encode_cursor(positions: Mapping[int, int | tuple[int, int]]) -> str:
+    """The URL-safe string form of ``{experiment: offset}`` or ``{experiment: (offset, inode)}``."""
+    data = {
+        str(eid): list(pos) if isinstance(pos, tuple) else pos
+        for eid, pos in sorted(positions.items())
+    }
+    raw = json.dumps(data, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> dict[int, int]:
-    """Invert :func:`encode_cursor` (None or "" is the start of every log).
-
-    Raises:
-        StoreError: the string is not a cursor this module produced.
-    """
+def _decode_positions(cursor: str | None) -> dict[int, tuple[int, int]]:
+    """``{experiment: (offset, inode)}`` from a cursor; inode 0 means "not known yet"."""
     if not cursor:
         return {}
     try:
@@ -102,15 +103,27 @@ def decode_cursor(cursor: str | None) -> dict[int, int]:
         data = json.loads(raw)
         if not isinstance(data, dict):
             raise ValueError("not an object")
-        offsets = {int(k): int(v) for k, v in data.items()}
+        positions = {}
+        for key, value in data.items():
+            offset, inode = (value, 0) if isinstance(value, int) else value
+            positions[int(key)] = (int(offset), int(inode))
     except (binascii.Error, ValueError, TypeError) as exc:
         raise StoreError(
             f"metrics cursor {cursor[:40]!r} is not one this reader produced ({exc}) "
             "— omit the cursor to read from the start"
         ) from None
-    if any(v < 0 for v in offsets.values()):
+    if any(offset < 0 for offset, _ in positions.values()):
         raise StoreError(f"metrics cursor {cursor[:40]!r} holds a negative offset — omit it")
-    return offsets
+    return positions
+
+
+def decode_cursor(cursor: str | None) -> dict[int, int]:
+    """The byte offsets of a cursor, ``{experiment: offset}`` (None or "" is the start).
+
+    Raises:
+        StoreError: the string is not a cursor this module produced.
+    """
+    return {eid: offset for eid, (offset, _) in _decode_positions(cursor).items()}
 
 
 class MetricsReader:
@@ -133,18 +146,18 @@ class MetricsReader:
         experiments: Iterable[int] | None = None,
     ) -> None:
         self.group_dir = Path(group_dir)
-        self._offsets = decode_cursor(cursor)
+        self._positions = _decode_positions(cursor)
         self._only = None if experiments is None else frozenset(int(e) for e in experiments)
 
     @property
     def cursor(self) -> str:
         """Where the next read starts."""
-        return encode_cursor(self._offsets)
+        return encode_cursor(self._positions)
 
     @property
     def offsets(self) -> dict[int, int]:
         """Experiment id → byte offset just past the last complete line read."""
-        return dict(self._offsets)
+        return {eid: offset for eid, (offset, _) in self._positions.items()}
 
     def _experiment_ids(self) -> list[int]:
         try:
@@ -163,16 +176,20 @@ class MetricsReader:
         for eid in self._experiment_ids():
             path = os.path.join(self.group_dir, str(eid), METRICS_FILE)
             try:
-                size = os.stat(path).st_size
+                stat = os.stat(path)
             except FileNotFoundError:
                 continue
-            offset = self._offsets.get(eid, 0)
-            if size == offset:
-                continue
-            if size < offset:  # rewritten (a retry started over): read it again from the start
+            offset, inode = self._positions.get(eid, (0, 0))
+            if stat.st_size < offset or (inode and inode != stat.st_ino):
+                # Truncated or replaced (a retry started the log over): read it from the start.
+                if offset:
+                    reset.add(eid)
                 offset = 0
-                reset.add(eid)
-            records, self._offsets[eid] = _read_from(path, offset, size)
+            elif stat.st_size == offset:
+                self._positions[eid] = (offset, stat.st_ino)
+                continue
+            records, offset = _read_from(path, offset, stat.st_size)
+            self._positions[eid] = (offset, stat.st_ino)
             series = _collect(records)
             if series:
                 points[eid] = series

@@ -195,3 +195,25 @@ def test_summarise_folds_new_points_into_previous():
     assert both["acc"].count == 1
     assert MetricSummary.from_dict(both["loss"].to_dict()) == both["loss"]
     assert summarise({}, previous=first) == first
+
+
+def test_replaced_file_is_read_from_the_start_even_when_larger(group):
+    append(group, 30, 1, loss=0.5)
+    reader = MetricsReader(group)
+    reader.read()
+    cursor = reader.cursor
+    replacement = group / "30" / "metrics.new"
+    replacement.write_text(
+        "".join(encode_line(s, 1000.0 + s, {"loss": s / 10}) for s in range(1, 4))
+    )
+    replacement.replace(group / "30" / "metrics.jsonl")  # a new inode, larger than the offset
+    for fresh in (reader, MetricsReader(group, cursor=cursor)):  # long-lived and stateless
+        batch = fresh.read()
+        assert batch.reset == frozenset({30})
+        assert [step for step, _, _ in batch.points[30]["loss"]] == [1, 2, 3]
+
+
+def test_cursors_from_offsets_only_are_accepted(group):
+    append(group, 30, 1, loss=0.5)
+    size = (group / "30" / "metrics.jsonl").stat().st_size
+    assert MetricsReader(group, cursor=encode_cursor({30: size})).read().empty
