@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from jupyter_mlpipe import proc
@@ -124,3 +125,23 @@ def test_render_and_validation(deployer: LocalDeployer, tmp_path: Path) -> None:
         deployer.deploy(DeploySpec(name="empty", folder=str(tmp_path)))
     with pytest.raises(NotFound):
         deployer.undeploy("never-deployed")
+
+
+@pytest.mark.parametrize("fmt", ["seldon", "mlserver"])
+def test_a_written_package_deploys_and_answers_both_protocols(
+        deployer: LocalDeployer, tmp_path: Path, fmt: str) -> None:
+    from jupyter_mlpipe.packaging import write_package
+
+    (tmp_path / "outputs").mkdir()
+    (tmp_path / "outputs" / "model.dat").write_bytes(b"weights")
+    info = write_package(tmp_path / "deployments", "linear-pkg", source=MODELS / "linear",
+                         checkpoints=[tmp_path / "outputs" / "model.dat"],
+                         model_class="LinearModel", format=fmt, lineage={"experiment": 1})
+    record = deployer.deploy(DeploySpec(name="linear-pkg", folder=str(info.path)))
+    reply = client.predict(deployer.endpoint("linear-pkg"), [[0.0] * 784])
+    assert reply["data"]["tensor"]["shape"] == [1, 10]
+    v2 = client.post_json(record["url"] + "/v2/models/linear-pkg/infer", {
+        "inputs": [{"name": "x", "shape": [1, 784], "datatype": "FP32", "data": [0.0] * 784}]})
+    [output] = v2["outputs"]
+    assert output["shape"] == [1, 10] and abs(sum(output["data"]) - 1.0) < 1e-9
+    np.testing.assert_allclose(output["data"], reply["data"]["tensor"]["values"])
