@@ -45,6 +45,12 @@ def environment() -> Any:
     )
 
 
+@lru_cache(maxsize=1024)
+def _compiled(source: str) -> Any:
+    # Every trial renders the same argument templates: compile each once.
+    return environment().from_string(source)
+
+
 def split_command(cmd: str) -> list[str]:
     """Split a command template into argument templates (steps 1 and 2 of the module doc).
 
@@ -129,7 +135,7 @@ def render_text(
     from jinja2.exceptions import SecurityError
 
     try:
-        return str(environment().from_string(source).render(dict(params)))
+        return str(_compiled(source).render(dict(params)))
     except UndefinedError as exc:
         known = set(params)
         raise ctx.error(
