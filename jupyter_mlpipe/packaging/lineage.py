@@ -33,4 +33,5 @@ def update_lineage(folder: str | os.PathLike[str], **fields: Any) -> dict[str, A
     record = read_lineage(folder)
     record.update(fields)
     atomic_write_json(Path(folder) / LINEAGE, record)
+    os.chmod(Path(folder) / LINEAGE, 0o644)  # readable like the rest of the package
     return record

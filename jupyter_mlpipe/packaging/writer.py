@@ -100,8 +100,8 @@ def _check_checkpoints(
 
 def render_generated_names() -> set[str]:
     """Names the package writes itself (a checkpoint may not take them)."""
-    return {"requirements.txt", LINEAGE, "model-settings.json", "Dockerfile", ".dockerignore",
-            f"{render.MLSERVER_RUNTIME_MODULE}.py"}
+    return {"requirements.txt", LINEAGE, "model-settings.json", "settings.json", "Dockerfile",
+            ".dockerignore", f"{render.MLSERVER_RUNTIME_MODULE}.py"}
 
 
 def _environment_versions(requirements: list[str]) -> dict[str, str]:
@@ -158,6 +158,8 @@ def _fill(
         (tmp / "model-settings.json").write_text(
             render.render_model_settings(name, names, model_class), encoding="utf-8"
         )
+        if not (tmp / "settings.json").exists():  # the user's own server settings win
+            (tmp / "settings.json").write_text(render.render_mlserver_settings(), "utf-8")
         (tmp / f"{render.MLSERVER_RUNTIME_MODULE}.py").write_text(
             render.render_mlserver_runtime(model_class), encoding="utf-8"
         )
@@ -257,6 +259,7 @@ def write_package(
             record = _lineage(lineage or {}, name=name, fmt=format, model_class=model_class,
                               infos=infos, requirements=reqs)
             atomic_write_json(tmp / LINEAGE, record)
+            os.chmod(tmp / LINEAGE, 0o644)  # readable like the rest of the package
             staging.fsync_dir(tmp)
             staging.land(tmp, final, replace=force)
         except FileExistsError as exc:

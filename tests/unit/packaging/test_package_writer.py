@@ -77,6 +77,7 @@ def test_seldon_layout_env_requirements_and_lineage(tmp_path, src, ckpt):
     assert lineage["experiment"] == 120 and lineage["metrics"] == {"accuracy": 0.97}
     assert lineage["params"] == {"lr": 0.02} and lineage["who"] and lineage["packaged"] > 0
     assert lineage == dict(info.lineage) == read_lineage(folder)
+    assert (folder / "lineage.json").stat().st_mode & 0o777 == 0o644
     assert (folder / "model.dat").read_bytes() == ckpt.read_bytes()
     assert not list((tmp_path / "deployments").glob(".*"))
 
@@ -101,6 +102,7 @@ def test_mlserver_format(tmp_path, src, ckpt):
     settings = json.loads((folder / "model-settings.json").read_text())
     assert settings == {"name": "mnist", "implementation": "mlpipe_runtime.MnistModelRuntime",
                         "parameters": {"uri": "./model.dat"}}
+    assert json.loads((folder / "settings.json").read_text()) == {"parallel_workers": 0}
     runtime = (folder / "mlpipe_runtime.py").read_text()
     compile(runtime, "mlpipe_runtime.py", "exec")
     assert "class MnistModelRuntime(MLModel)" in runtime and "async def predict" in runtime
