@@ -46,8 +46,11 @@ def jupyter_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         )
     base = tmp_path_factory.mktemp("jupyter")
     ext = base / "share" / "jupyter" / "labextensions" / "jupyter-mlpipe"
-    ext.parent.mkdir(parents=True)
-    ext.symlink_to(BUILT, target_is_directory=True)
+    ext.mkdir(parents=True)
+    # the wheel's shared-data: the build output plus install.json, side by side
+    for item in BUILT.iterdir():
+        (ext / item.name).symlink_to(item, target_is_directory=item.is_dir())
+    (ext / "install.json").symlink_to(REPO / "labextension" / "install.json")
     config = base / "etc" / "jupyter"
     shutil.copytree(REPO / "jupyter-config", config)
     user = base / "user"
@@ -80,6 +83,20 @@ def lab_env(jupyter_dirs: dict[str, str], roots: Path) -> dict[str, str]:
         }
     )
     return env
+
+
+def run_logged(argv: list[str], env: dict[str, str] | None, log: Path, timeout: float) -> str:
+    """Run ``argv`` to the end with its output in ``log``; fail with the output if it fails."""
+    child = proc.spawn(argv, env=env, stdout_path=log, detached=True)
+    try:
+        code = child.wait(timeout=timeout)
+    except BaseException:
+        proc.terminate_group(child.pid, 5.0)
+        child.wait(timeout=30)
+        raise
+    output = log.read_text(errors="replace")
+    assert code == 0, f"{argv[:4]} exited {code}:\n{output[-4000:]}"
+    return output
 
 
 @dataclass(frozen=True)
