@@ -185,7 +185,11 @@ class MetricFigure:
         return encode_png(self.canvas.buffer_rgba())
 
     def redraw_png(self, store: SeriesStore) -> bytes:
-        """A clean full redraw (for the final picture), as PNG bytes."""
+        """A clean full redraw with limits fitted to the data (the final picture), as PNG."""
+        self.xlim = self.ylim = None
+        limits = store.limits(self.metric)
+        if limits is not None:
+            (self.xlim, self.ylim) = limits
         self._full(store, store.best(self.metric))
         return self.render_png()
 

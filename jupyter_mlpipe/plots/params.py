@@ -70,6 +70,8 @@ def params_figure(
     if not rows:
         raise ValueError(f"no experiment has a value for {metric!r} yet")
     names = sorted({k for _, params, _ in rows for k in params})
+    varying = [n for n in names if len({repr(p.get(n)) for _, p, _ in rows}) > 1]
+    names = varying or names  # a param every experiment shares says nothing about the metric
     columns = [scale_axis(n, [params.get(n, "-") for _, params, _ in rows]) for n in names]
     values = [value for _, _, value in rows]
     columns.append(scale_axis(metric, values))

@@ -152,7 +152,7 @@ class SeriesStore:
         x1 = max(line.last_x for line in lines)
         y0 = min(line.low for line in lines)
         y1 = max(line.high for line in lines)
-        return _pad(x0, x1, 0.0), _pad(y0, y1, 0.05)
+        return _pad(x0, x1, 0.02), _pad(y0, y1, 0.05)
 
 
 def _pad(low: float, high: float, margin: float) -> tuple[float, float]:
