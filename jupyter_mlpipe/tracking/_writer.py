@@ -71,8 +71,11 @@ def _number(name: str, value: Any) -> str:
             "— log float(...) of the quantity you mean"
         )
     try:
-        number = float(value)
-    except (TypeError, ValueError):
+        # .item() first: numpy scalars and torch tensors have it, and for a tensor that needs
+        # grad (an un-detached loss) it does not warn as float() does.
+        item = getattr(value, "item", None)
+        number = float(item() if callable(item) else value)
+    except (TypeError, ValueError, RuntimeError):
         raise TrackingError(
             f"metric {name!r} must be a number, got {kind.__name__} {value!r:.80} "
             "— log a Python, numpy or 0-d torch scalar (e.g. loss.item())"

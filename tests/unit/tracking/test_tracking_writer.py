@@ -162,3 +162,12 @@ def test_close_releases_the_file_descriptor(tmp_path):
     assert str(path) not in {
         os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
     }
+
+
+def test_torch_scalars_including_a_loss_that_needs_grad():
+    torch = pytest.importorskip("torch")
+    loss = torch.tensor(0.5, requires_grad=True) * 2  # logged without .item(): no warning
+    line = encode_line(torch.tensor(3), 1.0, {"loss": loss, "acc": torch.tensor([0.25])})
+    assert json.loads(line) == {"step": 3, "time": 1.0, "values": {"loss": 1.0, "acc": 0.25}}
+    with pytest.raises(TrackingError, match="metric 'x' must be a number"):
+        encode_line(1, 1.0, {"x": torch.ones(3)})
