@@ -147,7 +147,7 @@ class Mlpipe(ModelVerbs):
         if backend == "kubernetes":
             from ..k8s.dry_run import sweep_documents
 
-            return sweep_documents(spec, store, self.settings)  # type: ignore[no-any-return]
+            return sweep_documents(spec, store, self.settings)
         search = make_search(spec)
         docs = []
         while (s := search.ask()) is not None:

@@ -146,7 +146,7 @@ class ModelVerbs:
             raise MlpipeError("build needs --image REF (or set the registry setting)")
         request = BuildRequest(
             name=name,
-            folder=folder,
+            folder=str(folder),
             image=image,
             push=push,
             builder_image=self.settings.builder_image,
@@ -258,7 +258,7 @@ class ModelVerbs:
 
     def deployment(self, name: str) -> dict[str, Any]:
         """One deployment's record with live health."""
-        return self._deployer_for(name).status(name)  # type: ignore[no-any-return]
+        return self._deployer_for(name).status(name)
 
     def undeploy(self, name: str) -> None:
         """Stop serving ``name`` and forget it."""

@@ -135,7 +135,7 @@ class Sweep:
 
     def _repr_html_(self) -> str:
         try:
-            return self.info()._repr_html_()  # type: ignore[no-any-return]
+            return self.info()._repr_html_()
         except Exception as exc:
             return f"<b>{html.escape(repr(self))}</b>: {html.escape(str(exc))}"
 

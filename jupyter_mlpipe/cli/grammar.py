@@ -181,6 +181,12 @@ def build_parser(prog: str = "mlpipe") -> argparse.ArgumentParser:
     return parser
 
 
-VERBS: tuple[str, ...] = tuple(
-    build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-)
+def _verbs() -> tuple[str, ...]:
+    for action in build_parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return tuple(action.choices)
+    return ()
+
+
+#: Every verb, in declaration order (what the magics complete).
+VERBS: tuple[str, ...] = _verbs()

@@ -37,7 +37,7 @@ class Supervisor:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Supervisor:
-        return _from_dict(cls, data)  # type: ignore[no-any-return]
+        return _from_dict(cls, data)
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class GroupRecord:
         data = dict(data)
         sup = data.get("supervisor")
         data["supervisor"] = Supervisor.from_dict(sup) if sup else None
-        return _from_dict(cls, data)  # type: ignore[no-any-return]
+        return _from_dict(cls, data)
 
     def evolve(self, **changes: Any) -> GroupRecord:
         return replace(self, **changes)
@@ -113,7 +113,7 @@ class ExperimentStatus:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExperimentStatus:
-        return _from_dict(cls, data)  # type: ignore[no-any-return]
+        return _from_dict(cls, data)
 
     def evolve(self, **changes: Any) -> ExperimentStatus:
         return replace(self, **changes)
