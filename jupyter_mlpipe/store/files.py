@@ -96,12 +96,22 @@ def read_jsonl(path: Path, offset: int = 0) -> tuple[list[Any], int]:
     end = data.rfind(b"\n")
     if end < 0:
         return [], offset
+    loads = _fast_loads()
     records = []
     for raw in data[: end + 1].splitlines():
         if not raw.strip():
             continue
         try:
-            records.append(json.loads(raw))
-        except json.JSONDecodeError:
+            records.append(loads(raw))
+        except ValueError:  # json.JSONDecodeError and orjson.JSONDecodeError both are
             continue
     return records, offset + end + 1
+
+
+def _fast_loads() -> Any:
+    """orjson's decoder when installed (a core dependency), else the standard library's."""
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson is a dependency; stay correct without it
+        return json.loads
+    return orjson.loads
