@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -237,3 +238,50 @@ run:
 def test_a_mapping_is_accepted_and_reserialised():
     spec = parse_spec({"version": 1, "kind": "experiment", "run": {"cmd": "python x.py"}})
     assert spec.render_command({}) == ["python", "x.py"]
+
+
+def test_build_options_env_var_forms_and_logging_formatter():
+    spec = parse_spec("""\
+version: 1
+kind: experiment
+build:
+  image: python:3.11-slim
+  env_vars: {DEBUG: true, WORKERS: 2, NAME: x}
+  dockerfile: Dockerfile.train
+  context: ./src
+  ref: main
+  nocache: true
+environment:
+  resources:
+    gpu:
+logging: {level: warning, formatter: json}
+run:
+  cmd: python x.py
+""")
+    build = spec.build
+    assert build is not None
+    assert build.env_vars == (("DEBUG", "true"), ("WORKERS", "2"), ("NAME", "x"))
+    assert (build.dockerfile, build.context, build.ref, build.nocache) == (
+        "Dockerfile.train",
+        "./src",
+        "main",
+        True,
+    )
+    assert spec.logging.level == "WARNING" and spec.logging.formatter == "json"
+    assert spec.environment == {"resources": {"gpu": None}}
+
+
+@pytest.mark.parametrize(
+    "build, rule",
+    [
+        ("  image: x\n  env_vars: [[A]]\n", "takes [NAME, value] pairs"),
+        ("  image: x\n  env_vars: A\n", "takes [NAME, value] pairs"),
+        ("  image: x\n  env_vars: {A: [1]}\n", "needs a scalar value"),
+        ("  image: x\n  nocache: maybe\n", "must be true or false"),
+        ("  image: x\n  build_steps: pip install x\n", "must be a list of strings"),
+        ("  image: ''\n", "must be a non-empty string"),
+    ],
+)
+def test_build_rules(build, rule):
+    with pytest.raises(SpecError, match=re.escape(rule)):
+        parse_spec(f"version: 1\nkind: experiment\nbuild:\n{build}run:\n  cmd: x\n")
