@@ -15,35 +15,28 @@ Variants:
   copy_hashed      our copy + SHA-256 as packaging runs it (no fsync): copy_file_range chunks,
                    each hashed from the destination's page cache by a second thread — the
                    target is <= 1.1x ``cp``
-  copy_buffered    the portable path: one read into user buffers, written by one thread and
-                   hashed by another
-  copy_sequential  read/hash/write in one thread (for reference)
+  copy_buffered    the portable fallback: each chunk read once into a buffer, hashed, written
   cp+sync          ``cp SRC DST`` then ``sync DST``: a durable copy, no hash
   write_package    the whole ``write_package`` (copy + hash + fsync + atomic rename)
 
-Usage: python bench/copy.py [--size-mib 1024] [--repeat 3] [--dir SCRATCH_PARENT]
+Usage: python bench/checkpoint_copy.py [--size-mib 1024] [--repeat 3] [--dir SCRATCH_PARENT]
 Writes bench/results/copy.json. The scratch folder is deleted at the end.
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
+import json
 import os
+import platform
+import shutil
+import statistics
 import sys
-
-# This file is named copy.py: keep its folder off sys.path so ``import copy`` finds the stdlib.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-
-import argparse  # noqa: E402
-import hashlib  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import shutil  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from pathlib import Path  # noqa: E402
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -86,18 +79,6 @@ def _check(done: proc.CompletedRun) -> str:
     return done.output
 
 
-def _sequential(src: Path, dst: Path) -> str:
-    digest = hashlib.sha256()
-    fd_in = os.open(src, os.O_RDONLY)
-    fd_out = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        copying._copy_small(fd_in, fd_out, digest)
-    finally:
-        os.close(fd_in)
-        os.close(fd_out)
-    return digest.hexdigest()
-
-
 def variants(scratch: Path, src: Path, model: Path) -> dict[str, Callable[[Path], str | None]]:
     def cp(dst: Path) -> None:
         _check(proc.run(["cp", str(src), str(dst)]))
@@ -126,7 +107,7 @@ def variants(scratch: Path, src: Path, model: Path) -> dict[str, Callable[[Path]
         return info.checkpoints[0].sha256
 
     return {"cp": cp, "cp+sha256sum": cp_sha, "copy_hashed": ours, "copy_buffered": buffered,
-            "copy_sequential": lambda dst: _sequential(src, dst), "cp+sync": cp_sync,
+            "cp+sync": cp_sync,
             "write_package": package}
 
 
@@ -182,7 +163,6 @@ def summarise(times: dict[str, list[float]], size_mib: int) -> dict[str, object]
             "copy_hashed / cp": best["copy_hashed"] / best["cp"],
             "copy_hashed / cp+sha256sum": best["copy_hashed"] / best["cp+sha256sum"],
             "copy_buffered / cp": best["copy_buffered"] / best["cp"],
-            "copy_sequential / cp": best["copy_sequential"] / best["cp"],
             "write_package / cp+sync": best["write_package"] / best["cp+sync"],
             "write_package / cp": best["write_package"] / best["cp"],
         },

@@ -1,17 +1,18 @@
 """Copy a file and compute its SHA-256 from a single read of the source.
 
-A checkpoint can be gigabytes. Reading it twice (``cp`` then ``sha256sum``) costs twice the I/O;
-hashing it after the copy costs the hash time on top of the copy time. Here each chunk is read
-once into one of a few reusable buffers; the calling thread writes it to the destination while a
-second thread feeds it to ``hashlib`` (which releases the GIL on large updates), so on two cores the
-copy costs about ``max(read + write, hash)`` instead of their sum.
+A checkpoint can be gigabytes. Reading it twice (``cp`` then ``sha256sum``) costs twice the I/O
+and hashing after the copy costs the whole hash time on top of the copy time.
 
-Where the kernel offers ``copy_file_range`` (Linux), the copy itself stays in the kernel like
-``cp``'s and the hashing thread reads each chunk back from the *destination* while it is still in
-the page cache: the source is read from storage once, no byte is copied through user space for
-the write, and the digest is that of the bytes that actually landed. Elsewhere (or when the file
-systems refuse it) the read-once buffer pipeline above is used. ``bench/copy.py`` measures both
-against ``cp`` and ``cp`` + ``sha256sum``.
+Where the kernel offers ``copy_file_range`` (Linux), the copy stays in the kernel like ``cp``'s,
+chunk by chunk, while a second thread reads each copied chunk back from the *destination* while it
+is still in the page cache and hashes it (``hashlib`` releases the GIL on large updates). The
+source is read from storage once, no byte goes through user space for the write, the copy and the
+hash overlap on two cores, and the digest is that of the bytes that actually landed.
+
+Elsewhere (or when the file systems refuse it) each chunk is read once into a reused buffer,
+hashed, and written, in one thread: measured on a loaded two-core machine, handing buffers to a
+hashing thread cost more in GIL and scheduling waits than it saved. ``bench/checkpoint_copy.py``
+measures both against ``cp`` and ``cp`` + ``sha256sum``.
 """
 
 from __future__ import annotations
@@ -23,11 +24,8 @@ import queue
 import threading
 from pathlib import Path
 
-#: Chunk size: large enough that syscall and GIL hand-over costs vanish, small enough that a few
-#: buffers in flight stay cheap.
+#: Chunk size: large enough that syscall and thread hand-over costs vanish.
 CHUNK = 4 << 20
-#: Buffers in flight between the reader/writer and the hasher.
-BUFFERS = 4
 #: Files at most this large are copied without a hashing thread.
 SMALL = 2 * CHUNK
 #: Use copy_file_range for large files where the platform has it (a switch for the benchmark).
@@ -42,7 +40,8 @@ def _write_all(fd: int, view: memoryview) -> None:
         view = view[written:]
 
 
-def _copy_small(src_fd: int, dst_fd: int, digest: hashlib._Hash) -> int:
+def _copy_buffered(src_fd: int, dst_fd: int, digest: hashlib._Hash) -> int:
+    """Read each chunk once into a reused buffer, hash it, write it."""
     buf = bytearray(CHUNK)
     view = memoryview(buf)
     total = 0
@@ -55,45 +54,8 @@ def _copy_small(src_fd: int, dst_fd: int, digest: hashlib._Hash) -> int:
         total += n
 
 
-def _hasher(work: queue.Queue, free: queue.Queue, digest: hashlib._Hash) -> None:
-    # Runs until the None sentinel; hands every buffer back so the writer never waits forever.
-    while True:
-        item = work.get()
-        if item is None:
-            return
-        buf, n = item
-        digest.update(memoryview(buf)[:n])
-        free.put(buf)
-
-
-def _copy_pipelined(src_fd: int, dst_fd: int, digest: hashlib._Hash) -> int:
-    free: queue.Queue = queue.Queue()
-    work: queue.Queue = queue.Queue()
-    for _ in range(BUFFERS):
-        free.put(bytearray(CHUNK))
-    thread = threading.Thread(target=_hasher, args=(work, free, digest), daemon=True)
-    thread.start()
-    total = 0
-    try:
-        while True:
-            buf = free.get()
-            n = os.readv(src_fd, [buf])
-            if n == 0:
-                break
-            # The hasher only reads the buffer and the writer only reads it too, so both may use
-            # it at once; it returns to the free list once hashed, after this write has finished
-            # (the next iteration takes a different buffer while this one may still be hashing).
-            work.put((buf, n))
-            _write_all(dst_fd, memoryview(buf)[:n])
-            total += n
-    finally:
-        work.put(None)
-        thread.join()
-    return total
-
-
 class _NoKernelCopy(Exception):
-    """copy_file_range is unavailable for this pair of files; use the buffer pipeline."""
+    """copy_file_range is unavailable for this pair of files; use the buffered copy."""
 
 
 def _kernel_hasher(fd: int, work: queue.Queue, digest: hashlib._Hash) -> None:
@@ -160,7 +122,7 @@ def copy_hashed(src: Path, dst: Path, *, fsync: bool = True) -> tuple[str, int]:
         flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
         dst_fd = os.open(dst, flags, 0o644)
         try:
-            total = _copy_large(src_fd, dst_fd, digest) if size > SMALL else _copy_small(
+            total = _copy_large(src_fd, dst_fd, digest) if size > SMALL else _copy_buffered(
                 src_fd, dst_fd, digest)
             if fsync:
                 os.fsync(dst_fd)
@@ -177,7 +139,7 @@ def _copy_large(src_fd: int, dst_fd: int, digest: hashlib._Hash) -> int:
             return _copy_kernel(src_fd, dst_fd, digest)
         except _NoKernelCopy:
             pass
-    return _copy_pipelined(src_fd, dst_fd, digest)
+    return _copy_buffered(src_fd, dst_fd, digest)
 
 
 def sha256_file(path: Path) -> str:

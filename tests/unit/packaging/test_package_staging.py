@@ -31,7 +31,7 @@ def test_copy_hashed_never_overwrites(tmp_path):
     assert (tmp_path / "b").read_bytes() == b"b"
 
 
-def test_pipelined_copy_write_error_stops_the_hasher(tmp_path, monkeypatch):
+def test_buffered_copy_write_error_propagates(tmp_path, monkeypatch):
     src = tmp_path / "src.bin"
     src.write_bytes(os.urandom(copying.SMALL + 10))
 
