@@ -78,6 +78,7 @@ class ModelApp:
         self.offload = offload
         self._threaded = offload == "always"
         self._model_time = 0.0
+        self._queued = 0  # model calls handed to the thread and not finished yet
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="model")
         h = self.handlers
         predict: dict[str, Route] = {"POST": (h.predict, True, False)}
@@ -200,14 +201,20 @@ class ModelApp:
             return _error_response(_for_protocol(error, v2))
 
     async def _call_model(self, handler: Handler, request: Request) -> Response:
-        if not self._threaded:
+        # Inline only when no call is queued on the thread either: the model must never run
+        # two calls at once (user models need not be thread-safe).
+        if not self._threaded and not self._queued:
             started = time.perf_counter()
             try:
                 return handler(request)
             finally:
                 self._observe(time.perf_counter() - started)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._timed, handler, request)
+        self._queued += 1
+        try:
+            return await loop.run_in_executor(self._executor, self._timed, handler, request)
+        finally:
+            self._queued -= 1
 
     def _timed(self, handler: Handler, request: Request) -> Response:
         started = time.perf_counter()

@@ -216,3 +216,59 @@ def test_an_answer_without_json_form_is_a_500() -> None:
     status, reply = post(ModelApp(ServedModel(Unserialisable(), "m")), "/predict",
                          {"data": {"ndarray": [1]}})
     assert status == 500 and "cannot be written as JSON" in reply["status"]["info"]
+
+
+
+class Overlap:
+    """Records whether two predict calls ever overlap."""
+
+    def __init__(self, delays: list[float]) -> None:
+        self.active = 0
+        self.overlapped = False
+        self.delays = delays
+
+    def predict(self, X: Any, names: Any) -> Any:
+        import time
+
+        self.active += 1
+        self.overlapped |= self.active > 1
+        time.sleep(self.delays.pop(0) if self.delays else 0.0)
+        self.active -= 1
+        return X
+
+
+def test_a_call_arriving_as_calls_move_back_inline_waits_for_the_thread() -> None:
+    import asyncio
+
+    model = Overlap([0.3, 0.0])
+    # "always" keeps the measurement from flipping the mode; the test flips it by hand.
+    app = ModelApp(ServedModel(model, "m"), offload="always")
+    body = json.dumps({"data": {"ndarray": [1]}}).encode()
+
+    async def one() -> int:
+        sent: list[dict[str, Any]] = []
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": "/predict", "query_string": b"",
+                 "headers": [(b"content-type", b"application/json")]}
+        await app(scope, receive, send)
+        return int(sent[0]["status"])
+
+    async def scenario() -> list[int]:
+        first = asyncio.create_task(one())  # runs on the model thread for 0.3 s
+        while not model.active:
+            await asyncio.sleep(0.005)
+        app._threaded = False  # as when the smoothed model time has just dropped
+        second = await one()
+        return [await first, second]
+
+    statuses = asyncio.run(scenario())
+    app.close()
+    assert statuses == [200, 200]
+    assert not model.overlapped
