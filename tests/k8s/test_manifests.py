@@ -113,7 +113,7 @@ def test_trial_job_for_adaptive_search_validates() -> None:
     validate_core(job)
     assert job["metadata"]["labels"]["mlpipe.io/experiment"] == "120"
     assert job["spec"]["backoffLimit"] == 2 and "completionMode" not in job["spec"]
-    assert job["spec"]["podFailurePolicy"]["rules"][1]["action"] == "FailJob"
+    assert job["spec"]["podFailurePolicy"]["rules"][0]["action"] == "FailJob"
 
 
 def test_empty_sweep_is_refused() -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ... import __version__
+from ...errors import ConfigError
 from .common import COMPONENT, dns_label, metadata
 
 VOLUMES = ("data", "outputs", "logs", "repos")
@@ -56,6 +57,22 @@ class ClusterSetup:
 
     def claim(self, volume: str) -> str:
         return f"mlpipe-{volume}"
+
+    @classmethod
+    def from_options(cls, nfs_server: str, *, namespace: str | None = None,
+                     nfs_path: str = "/", jupyter_image: str | None = None,
+                     settings: Any = None) -> ClusterSetup:
+        """The setup for ``mlpipe cluster manifests``: one export root with a sub-folder per
+        volume (``<nfs_path>/data`` ...), names from ``settings`` when given."""
+        root = "/" + nfs_path.strip("/")
+        paths = {v: f"{root.rstrip('/')}/{v}" for v in VOLUMES}
+        extra: dict[str, Any] = {}
+        if jupyter_image:
+            extra["jupyter_image"] = jupyter_image
+        if settings is not None:
+            extra["service_account"] = settings.service_account
+        return cls(nfs_server=nfs_server, namespace=namespace or "mlpipe", nfs_paths=paths,
+                   **extra)
 
 
 def _volume_objects(setup: ClusterSetup, volume: str) -> list[dict[str, Any]]:
@@ -168,12 +185,23 @@ def _jupyter(setup: ClusterSetup) -> list[dict[str, Any]]:
     return [deployment, service]
 
 
-def render_cluster(setup: ClusterSetup) -> list[dict[str, Any]]:
+def render_cluster(setup: ClusterSetup | None = None, *, nfs_server: str | None = None,
+                   namespace: str | None = None, nfs_path: str = "/",
+                   jupyter_image: str | None = None, settings: Any = None
+                   ) -> list[dict[str, Any]]:
     """Every object of the cluster setup, in apply order (storage, RBAC, JupyterLab).
+
+    Pass a :class:`ClusterSetup`, or the ``mlpipe cluster manifests`` options as keywords
+    (see :meth:`ClusterSetup.from_options`).
 
     The JupyterLab token Secret and the registry Secret are not rendered — secrets do not
     belong in files: create them with ``kubectl create secret`` (see the README).
     """
+    if setup is None:
+        if not nfs_server:
+            raise ConfigError("cluster manifests need the NFS server — pass --nfs-server HOST")
+        setup = ClusterSetup.from_options(nfs_server, namespace=namespace, nfs_path=nfs_path,
+                                          jupyter_image=jupyter_image, settings=settings)
     out: list[dict[str, Any]] = [{"apiVersion": "v1", "kind": "Namespace",
                                   "metadata": {"name": setup.namespace}}]
     for volume in VOLUMES:

@@ -32,8 +32,9 @@ from .resources import container_resources, scheduling
 JOB_DIR = "/var/run/mlpipe/job"
 CONFIGMAP_LIMIT = 1024 * 1024
 ENTRY_SOURCE = Path(__file__).resolve().parent.parent / "trial_entry.py"
-#: Exit code the entry script uses for "command not found": retrying cannot help.
+#: Exit codes of the entry script that retrying cannot change: command not found, stopped.
 NOT_FOUND_EXIT = 127
+STOPPED_EXIT = 86
 INDEX_FAILURES = "batch.kubernetes.io/job-index-failure-count"
 COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index"
 
@@ -91,11 +92,16 @@ class SweepPod:
                 USER: label_value(self.user), COMPONENT: "trial"}
 
 
-def job_name(pod: SweepPod, experiment: int | None = None, attempt: int = 0) -> str:
-    """``mlpipe-<project>-<group>`` (indexed) or ``...-<experiment>-a<attempt>`` (one trial)."""
-    if experiment is None:
-        return dns_label("mlpipe", pod.project, pod.group, limit=52)
-    return dns_label("mlpipe", pod.project, pod.group, experiment, f"a{attempt}", limit=52)
+def job_name(pod: SweepPod, experiment: int | None = None, attempt: int = 0,
+             suffix: str = "") -> str:
+    """``mlpipe-<project>-<group>`` (indexed) or ``...-<experiment>-a<attempt>`` (one trial),
+    plus ``suffix`` (the executor adds a random one so a resumed group never collides)."""
+    parts: list[object] = ["mlpipe", pod.project, pod.group]
+    if experiment is not None:
+        parts += [experiment, f"a{attempt}"]
+    if suffix:
+        parts.append(suffix)
+    return dns_label(*parts, limit=52)
 
 
 def _pod_template(pod: SweepPod, configmap: str, labels: Mapping[str, str]) -> dict[str, Any]:
@@ -132,17 +138,20 @@ def _pod_template(pod: SweepPod, configmap: str, labels: Mapping[str, str]) -> d
 
 
 def _failure_policy(indexed: bool) -> dict[str, Any]:
-    # Evictions and preemptions are not the trial's fault: do not count them. A missing command
-    # fails the same way on every retry: give up on that index (or trial) at once.
+    # A missing command fails the same way on every retry, and a stopped trial must stay
+    # stopped: give up on that index (or trial) at once. Evictions and preemptions are not the
+    # trial's fault: do not count them against its retries.
     return {"rules": [
-        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
         {"action": "FailIndex" if indexed else "FailJob",
-         "onExitCodes": {"containerName": "trial", "operator": "In", "values": [NOT_FOUND_EXIT]}},
+         "onExitCodes": {"containerName": "trial", "operator": "In",
+                         "values": [STOPPED_EXIT, NOT_FOUND_EXIT]}},
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
     ]}
 
 
 def render_indexed_job(pod: SweepPod, trials: Sequence[TrialEntry], parallelism: int,
-                       *, max_failed_indexes: int | None = None) -> dict[str, Any]:
+                       *, max_failed_indexes: int | None = None, suffix: str = ""
+                       ) -> dict[str, Any]:
     """The suspended Indexed Job running ``trials`` (index i runs ``trials[i]``).
 
     Args:
@@ -153,7 +162,7 @@ def render_indexed_job(pod: SweepPod, trials: Sequence[TrialEntry], parallelism:
     """
     if not trials:
         raise ExecutorError("an Indexed Job needs at least one trial — the group planned none")
-    name = job_name(pod)
+    name = job_name(pod, suffix=suffix)
     spec: dict[str, Any] = {
         "suspend": True,
         "completionMode": "Indexed",
@@ -170,9 +179,9 @@ def render_indexed_job(pod: SweepPod, trials: Sequence[TrialEntry], parallelism:
             "metadata": metadata(name, pod.paths.namespace, pod.labels()), "spec": spec}
 
 
-def render_trial_job(pod: SweepPod, trial: TrialEntry) -> dict[str, Any]:
+def render_trial_job(pod: SweepPod, trial: TrialEntry, *, suffix: str = "") -> dict[str, Any]:
     """A suspended single-trial Job (adaptive searches start trials one by one)."""
-    name = job_name(pod, trial.experiment, trial.attempt)
+    name = job_name(pod, trial.experiment, trial.attempt, suffix)
     labels = {**pod.labels(), EXPERIMENT: str(trial.experiment)}
     spec = {
         "suspend": True,
