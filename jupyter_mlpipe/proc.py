@@ -65,16 +65,17 @@ def run(
         raise MlpipeError(f"cannot run {args[0]!r}: not found on PATH — install it first") from exc
     deadline = None if timeout is None else time.monotonic() + timeout
     lines: list[str] = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.append(line)
-        if on_line is not None:
-            on_line(line.rstrip("\n"))
-        if deadline is not None and time.monotonic() > deadline:
-            terminate_group(proc.pid, 0.0)
-            proc.wait()
-            raise MlpipeError(f"{args[0]} took longer than {timeout:g}s and was stopped")
-    proc.wait()
+    with proc:  # closes the pipe and reaps the child however we leave
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if on_line is not None:
+                on_line(line.rstrip("\n"))
+            if deadline is not None and time.monotonic() > deadline:
+                terminate_group(proc.pid, 0.0)
+                proc.wait()
+                raise MlpipeError(f"{args[0]} took longer than {timeout:g}s and was stopped")
+        proc.wait()
     return CompletedRun(proc.returncode, "".join(lines))
 
 

@@ -7,6 +7,7 @@ of its own between calls beyond its settings: every answer is read from the stor
 from __future__ import annotations
 
 import getpass
+import secrets
 import socket
 import time
 from collections.abc import Iterator
@@ -102,12 +103,14 @@ class Mlpipe(ModelVerbs):
         spec = parse_spec(text, file=label)
         backend = backend or self.settings.backend
         store = self._store(project)
-        planned = make_search(spec).planned
+        tuning = spec.hptuning
+        seed = tuning.seed if tuning is not None and tuning.seed is not None else (
+            secrets.randbelow(2**31))
+        planned = make_search(spec, seed=seed).planned
         if dry_run:
-            return self._dry_run(store, spec, backend, planned)
+            return self._dry_run(store, spec, backend, seed)
         if retries < 0 or (timeout is not None and timeout <= 0):
             raise MlpipeError(f"retries must be >= 0 and timeout > 0, got {retries}, {timeout}")
-        tuning = spec.hptuning
         record = store.create_group(
             lambda gid: GroupRecord(
                 id=gid,
@@ -124,6 +127,7 @@ class Mlpipe(ModelVerbs):
                 kind=spec.kind,
                 max_retries=retries,
                 timeout=timeout,
+                seed=seed,
             ),
             text,
         )
@@ -141,14 +145,18 @@ class Mlpipe(ModelVerbs):
             handle.wait(progress=progress)
         return handle
 
-    def _dry_run(self, store: Store, spec: Any, backend: str, planned: int | None) -> list[dict]:
+    def _dry_run(self, store: Store, spec: Any, backend: str, seed: int) -> list[dict]:
+        """What a sweep would run: manifests (kubernetes), or params and argv per experiment.
+
+        Adaptive searches list only what they would start before any result is known.
+        """
         from ..search import make_search
 
         if backend == "kubernetes":
             from ..k8s.dry_run import sweep_documents
 
             return sweep_documents(spec, store, self.settings)
-        search = make_search(spec)
+        search = make_search(spec, seed=seed)
         docs = []
         while (s := search.ask()) is not None:
             params = spec.params_for(s.params)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..executors.base import Executor, TrialUpdate
-from ..search import CompletedTrial, early_stop_reached, make_search
+from ..search import CompletedTrial, Suggestion, early_stop_reached, make_search
 from ..settings import Settings
 from ..spec import Spec, parse_spec
 from ..store import (
@@ -82,14 +82,20 @@ class Driver:
         self.target = objective(self.spec)
 
     # -- set-up from the store ----------------------------------------------------------------
-    def _history(self) -> tuple[list[CompletedTrial], list[int]]:
-        """Finished trials (for the search) and experiments to run again (lost before start)."""
-        history, pending = [], []
+    def _history(self) -> tuple[list[CompletedTrial], list[int], list[Suggestion]]:
+        """Finished trials (for the search), experiments to run again (lost before they
+        started) and, for those, the suggestions the search must take back."""
+        history, pending, suggestions = [], [], []
+        searched = set(self.spec.matrix)
+        if self.spec.hptuning is not None and self.spec.hptuning.hyperband is not None:
+            searched.add(self.spec.hptuning.hyperband.resource.name)
         for number, rec in enumerate(self.store.experiments(self.group.id)):
             state = rec.state
             if state.status == QUEUED or (state.reason == LOST and state.started is None):
                 pending.append(rec.id)
                 self.live[rec.id] = _Live(number, dict(rec.params), attempt=max(1, state.attempt))
+                chosen = {k: v for k, v in rec.params.items() if k in searched}
+                suggestions.append(Suggestion(number=number, params=chosen))
                 continue
             points, _ = read_jsonl(Path(rec.path) / METRICS)
             values = [p for p in points if isinstance(p, dict)]
@@ -104,13 +110,14 @@ class Driver:
             history.append(
                 CompletedTrial(
                     number=number,
-                    params=dict(rec.params),
+                    params={k: v for k, v in rec.params.items() if k in searched},
                     value=value,
                     failed=state.status != SUCCEEDED,
                     intermediate=inter,
+                    pruned=state.reason == "pruned",
                 )
             )
-        return history, pending
+        return history, pending, suggestions
 
     def _final_value(self, points: list[dict[str, Any]]) -> float | None:
         if not self.target:
@@ -123,22 +130,25 @@ class Driver:
     # -- the loop -----------------------------------------------------------------------------
     def run(self) -> GroupRecord:
         """Run until every experiment is final; return the group's final record."""
-        history, pending = self._history()
-        self.search = make_search(self.spec, history=history)
+        history, pending, suggestions = self._history()
+        self.search = make_search(self.spec, history=history, seed=self.group.seed,
+                                  pending=suggestions)
         for eid in pending:
             self._launch(eid)
         while True:
             self._handle_stop_requests()
-            stalled = False
             if not (self.stopping or self.early_stopped):
-                stalled = not self._schedule()
+                self._schedule()
             for update in self.executor.poll(self.tick):
                 self._apply(update)
             self._read_metrics()
-            if self.executor.active() == 0 and (
-                self.stopping or self.early_stopped or self.search.finished or stalled
-            ):
-                break
+            if self.executor.active() == 0:
+                # Results just told may let an adaptive search suggest more: ask once more
+                # before deciding the group is over.
+                if self.stopping or self.early_stopped or self.search.finished:
+                    break
+                if not self._schedule():
+                    break  # nothing running and nothing to suggest: the search is stuck
         return self._finish()
 
     def _schedule(self) -> bool:

@@ -61,6 +61,8 @@ class GroupRecord:
     message: str = ""
     max_retries: int = 0
     timeout: float | None = None
+    #: The search seed: the spec's, or one drawn at creation so a restart replays the search.
+    seed: int | None = None
     supervisor: Supervisor | None = None
 
     def to_dict(self) -> dict[str, Any]:
