@@ -9,7 +9,9 @@ machines), so it is the last resort. Every command is an argv list run through
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -25,6 +27,8 @@ from .dockerfile import read_folder_env, render_dockerfile, write_dockerfile
 
 TOOLS = ("buildah", "podman", "docker")
 TAIL = 40
+#: ``docker push`` ends with ``<tag>: digest: sha256:<hex> size: <n>``.
+_PUSHED_DIGEST = re.compile(r"digest: (sha256:[0-9a-f]{64})")
 
 Runner = Callable[..., proc.CompletedRun]
 
@@ -146,9 +150,12 @@ class LocalBuilder(Builder):
 
         with tempfile.TemporaryDirectory(prefix="mlpipe-build-") as scratch:
             iidfile, digestfile = Path(scratch) / "iid", Path(scratch) / "digest"
+            output = ""
             for argv in self.commands(request, tool, iidfile, digestfile):
-                self._step(argv, request, line, tail)
-            digest = self._digest(tool, request, iidfile, digestfile, line, tail)
+                output = self._step(argv, request, line, tail)
+            if request.push and tool == "docker":
+                digestfile.write_text(self._docker_digest(request, output, line, tail))
+            digest = self._digest(tool, request, iidfile, digestfile)
         result = BuildResult(image=request.image, digest=digest, log_tail=tuple(tail),
                              dockerfile_path=str(dockerfile), builder=tool, pushed=request.push)
         update_lineage(request.folder, image=request.image, digest=digest, builder=tool,
@@ -171,17 +178,38 @@ class LocalBuilder(Builder):
             )
         return done.output
 
-    def _digest(self, tool: str, request: BuildRequest, iidfile: Path, digestfile: Path,
-                line: OnLine, tail: deque[str]) -> str:
+    def _docker_digest(self, request: BuildRequest, push_output: str, line: OnLine,
+                       tail: deque[str]) -> str:
+        """The digest ``docker push`` printed, else the image's RepoDigest for its repository.
+
+        RepoDigests lists every repository the image was ever pushed to, in no useful order, so
+        only an entry naming this image's repository counts.
+        """
+        found = _PUSHED_DIGEST.findall(push_output)
+        if found:
+            return str(found[-1])
+        out = self._step(["docker", "inspect", "--format", "{{json .RepoDigests}}",
+                          request.image], request, line, tail)
+        repository = _repository(request.image)
+        for entry in json.loads(out.strip() or "[]") or []:
+            name, _, digest = str(entry).rpartition("@")
+            if name == repository and digest:
+                return digest
+        raise BuildError(f"docker reported no digest for {request.image} after the push")
+
+    def _digest(self, tool: str, request: BuildRequest, iidfile: Path, digestfile: Path) -> str:
         """The pushed manifest digest, or the local image id when nothing was pushed."""
-        if request.push and tool != "docker" and digestfile.is_file():
+        if request.push and digestfile.is_file():
             return digestfile.read_text().strip()
-        if request.push and tool == "docker":
-            out = self._step(["docker", "inspect", "--format", "{{index .RepoDigests 0}}",
-                              request.image], request, line, tail).strip()
-            if "@" in out:
-                return out.rsplit("@", 1)[1]
         if iidfile.is_file():
             ident = iidfile.read_text().strip()
             return ident if ident.startswith("sha256:") else f"sha256:{ident}"
         raise BuildError(f"{tool} reported no image id or digest for {request.image}")
+
+
+def _repository(image: str) -> str:
+    """``registry:5000/name:tag`` → ``registry:5000/name`` (a digest suffix is dropped too)."""
+    ref = image.split("@", 1)[0]
+    slash = ref.rfind("/")
+    colon = ref.rfind(":")
+    return ref[:colon] if colon > slash else ref

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from jupyter_mlpipe import proc
 
-TOOLS = ("buildah", "podman", "docker-registry", "mmdebstrap", "runc")
+TOOLS = ("buildah", "podman", "skopeo", "docker-registry", "mmdebstrap", "runc")
 APT_HINT = "apt-get install -y buildah podman skopeo docker-registry runc mmdebstrap"
 SUITE = "bookworm"
 ROOTFS_PACKAGES = ("python3", "python3-pip", "python3-venv", "ca-certificates")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 import urllib.error
@@ -22,6 +23,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 import buildenv
 
 from jupyter_mlpipe import proc
+from jupyter_mlpipe.builders.base import BuildRequest
+from jupyter_mlpipe.builders.local import LocalBuilder
 from jupyter_mlpipe.packaging import read_lineage, write_package
 
 pytestmark = [
@@ -177,3 +180,32 @@ def test_build_push_pull_run_predict(tmp_path, build_env, registry):
     timings_path = build_env.cache / "last-build-chain.json"
     timings_path.write_text(json.dumps(timings, indent=2) + "\n")
     print(f"build chain timings (s): {json.dumps(timings)}")
+
+
+def test_docker_cli_builds_and_pushes_through_podmans_docker_api(tmp_path, build_env, registry):
+    """The ``docker`` path (build, push, digest) against podman's Docker-compatible socket."""
+    if shutil.which("docker") is None:
+        pytest.skip("no docker client on PATH")
+    folder, _, _ = _package(tmp_path)
+    env = {**build_env.env, "CONTAINERS_REGISTRIES_CONF": str(registry.registries_conf)}
+    sock = tmp_path / "podman.sock"
+    service = proc.spawn(["podman", "system", "service", "--time", "0", f"unix://{sock}"],
+                         env=env, stdout_path=tmp_path / "service.log")
+    image = f"{registry.address}/lin-model:docker"
+    try:
+        deadline = time.monotonic() + 30
+        while not sock.exists():
+            assert service.poll() is None and time.monotonic() < deadline, (
+                (tmp_path / "service.log").read_text())
+            time.sleep(0.1)
+        builder = LocalBuilder("docker", env={"DOCKER_HOST": f"unix://{sock}"})
+        result = builder.build(BuildRequest(name="lin-model", folder=str(folder), image=image,
+                                            push=True, builder_image=build_env.builder_image))
+        remote = buildenv.run(["skopeo", "inspect", "--tls-verify=false", "--format",
+                               "{{.Digest}}", f"docker://{image}"], env, []).strip()
+        assert result.digest == remote == read_lineage(folder)["digest"]
+        assert result.builder == "docker"
+    finally:
+        proc.run(["podman", "rmi", "--force", image], env=env, timeout=120)
+        proc.terminate_group(service.pid, 10.0)
+        service.wait(timeout=30)

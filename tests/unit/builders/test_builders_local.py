@@ -112,10 +112,21 @@ def test_without_push_the_digest_is_the_image_id(package):
     assert result.digest == f"sha256:{IMAGE_ID}" and not result.pushed
 
 
-def test_docker_push_digest_from_inspect_and_no_mounts(package):
-    run = FakeRun(outputs={"inspect": f"reg/m@{DIGEST}\n"})
+def test_docker_push_digest_from_the_push_output(package):
+    run = FakeRun(outputs={"push": f"The push refers to repository [reg/m]\n1: digest: {DIGEST}"
+                                   " size: 898\n"})
     builder = LocalBuilder("docker", which=_which("docker"), run=run)
     result = builder.build(BuildRequest(name="m", folder=str(package), image="reg/m:1", push=True))
+    assert [c[:2] for c in run.calls] == [["docker", "build"], ["docker", "push"]]
+    assert result.digest == DIGEST
+
+
+def test_docker_push_digest_from_inspect_and_no_mounts(package):
+    other = "sha256:" + "ef" * 32
+    run = FakeRun(outputs={"inspect": f'["old:5000/m@{other}", "reg:5000/m@{DIGEST}"]\n'})
+    builder = LocalBuilder("docker", which=_which("docker"), run=run)
+    result = builder.build(BuildRequest(name="m", folder=str(package), image="reg:5000/m:1",
+                                        push=True))
     assert [c[:2] for c in run.calls] == [["docker", "build"], ["docker", "push"],
                                           ["docker", "inspect"]]
     assert result.digest == DIGEST
