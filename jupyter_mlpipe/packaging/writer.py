@@ -38,10 +38,12 @@ def _sigterm_cleans_up() -> Iterator[None]:
     """Turn SIGTERM into an exception for the duration, then deliver it as it would have been.
 
     Python's default SIGTERM action ends the process without unwinding, which would leave the
-    temporary folder behind until the next call cleans it. Signal handlers can only be set from
-    the main thread; elsewhere the leftover is cleaned by the next call instead.
+    temporary folder behind until the next call cleans it. Only that default is replaced: an
+    ignored SIGTERM or an application's own handler keeps its meaning. Signal handlers can only
+    be set from the main thread; elsewhere the leftover is cleaned by the next call instead.
     """
-    if threading.current_thread() is not threading.main_thread():
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
         yield
         return
     received = []
