@@ -9,6 +9,7 @@ SIGKILL of the whole group.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -119,26 +120,21 @@ def spawn(
             out.close()
 
 
-_LAUNCHER = (
-    "import subprocess, sys\n"
-    "out = open(sys.argv[1], 'ab')\n"
-    "p = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=out, "
-    "stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)\n"
-    "print(p.pid)\n"
-)
+_DAEMONS: set[int] = set()  # daemons this process started and has not reaped yet
 
 
-def start_daemon(
-    argv: Sequence[str | os.PathLike[str]],
-    *,
-    cwd: str | Path,
-    env: Mapping[str, str],
-    stdout_path: str | Path,
-) -> int:
-    """Start ``argv`` as a daemon (not our child: it outlives us and we never reap it).
+def start_daemon(argv: Sequence[str | os.PathLike[str]], *, env: Mapping[str, str],
+                 stdout_path: str | Path) -> int:
+    """Start ``argv`` in a new session with its output appended to ``stdout_path``.
 
-    A short-lived launcher starts it in a new session and exits, so a notebook kernel or CLI
-    that starts a supervisor neither collects zombies nor keeps a handle on it.
+    The daemon starts in the caller's working directory and must not depend on it (pass
+    absolute paths): ``posix_spawn`` has no working-directory argument, and changing the
+    caller's directory would race with its other threads.
+
+    The daemon outlives the caller (a notebook kernel or the CLI) and leads its own process
+    group. It is spawned directly (``posix_spawn``, no intermediate process) for a fast start;
+    the caller reaps daemons that ended the next time it starts one, so a long-lived kernel
+    collects no zombies.
 
     Returns:
         The daemon's pid.
@@ -146,19 +142,31 @@ def start_daemon(
     Raises:
         MlpipeError: it could not be started.
     """
-    args = [sys.executable, "-c", _LAUNCHER, os.fspath(stdout_path), *_argv(argv)]
-    done = subprocess.run(
-        args,
-        cwd=cwd,
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0 or not done.stdout.strip().isdigit():
-        raise MlpipeError(f"cannot start {_argv(argv)[0]!r}: {done.stderr.strip()[-500:]}")
-    return int(done.stdout.strip())
+    _reap_daemons()
+    args = _argv(argv)
+    program = args[0] if os.sep in args[0] else shutil.which(args[0], path=env.get("PATH"))
+    if not program:
+        raise MlpipeError(f"cannot start {args[0]!r}: not found on PATH — install it first")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+    actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+               (os.POSIX_SPAWN_OPEN, 1, os.fspath(stdout_path), flags, 0o644),
+               (os.POSIX_SPAWN_DUP2, 1, 2)]
+    try:
+        pid = os.posix_spawn(program, args, dict(env), file_actions=actions, setsid=True)
+    except OSError as exc:
+        raise MlpipeError(f"cannot start {args[0]!r}: {exc.strerror}") from exc
+    _DAEMONS.add(pid)
+    return pid
+
+
+def _reap_daemons() -> None:
+    for pid in list(_DAEMONS):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            _DAEMONS.discard(pid)
 
 
 def _parent_death_signal() -> None:

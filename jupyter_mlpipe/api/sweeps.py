@@ -42,7 +42,7 @@ def start_supervisor(store: Store, group: int, settings: Settings) -> int:
     ]
     env = {**os.environ, **settings_env(settings)}
     log = store.group_dir(group) / "supervisor.log"
-    pid = start_daemon(argv, cwd=store.group_dir(group), env=env, stdout_path=log)
+    pid = start_daemon(argv, env=env, stdout_path=log)
     store.log_event(group, "supervisor-spawned", pid=pid)
     return pid
 

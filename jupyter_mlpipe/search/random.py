@@ -13,10 +13,13 @@ seed always give the same trials (also after a restart). Two strategies, both ex
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
 from collections.abc import Iterable, Sequence
 from typing import Any
-
-import numpy as np
 
 from ..spec import MatrixParam, Spec
 from ..spec.matrix import key
@@ -41,6 +44,8 @@ class RandomSearch(FixedSearch):
         pending: Iterable[Suggestion] = (),
     ) -> None:
         n = spec.hptuning.n_experiments or 1
+        import numpy as np
+
         rng = np.random.default_rng(spec.hptuning.seed if spec.hptuning.seed is not None else seed)
         trials = draw(list(spec.matrix.values()), n, rng)
         if len(trials) < n:
@@ -70,6 +75,8 @@ def _without_replacement(
     n: int,
     rng: np.random.Generator,
 ) -> list[dict]:
+    import numpy as np
+
     weights = np.ones(1)
     for param, choices in zip(params, points, strict=True):
         p = (

@@ -44,9 +44,10 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads only when a spec needs it (fast supervisor start)
+    import numpy as np
 
 #: Options with a finite, ordered list of points (grid search accepts only these).
 DISCRETE = ("values", "range", "linspace", "logspace", "geomspace")
@@ -165,10 +166,16 @@ def enumerate_points(option: str, args: Mapping[str, Any]) -> list[Any]:
         count = range_count(start, stop, step)
         points: list[Any] = [start + i * step for i in range(count)]
     elif option == "linspace":
+        import numpy as np
+
         points = np.linspace(args["start"], args["stop"], args["num"]).tolist()
     elif option == "logspace":
+        import numpy as np
+
         points = np.logspace(args["start"], args["stop"], args["num"], base=args["base"]).tolist()
     elif option == "geomspace":
+        import numpy as np
+
         points = np.geomspace(args["start"], args["stop"], args["num"]).tolist()
     else:
         raise ValueError(f"{option} has no enumerable points")
