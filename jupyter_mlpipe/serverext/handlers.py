@@ -23,14 +23,17 @@ from jupyter_server.utils import url_path_join
 from tornado.web import HTTPError
 
 from ..errors import MlpipeError, StoreError
+from ..store import Store
 from . import requests as rq
 from . import views
 from .errors import BadRequest, http_error
 from .operations import OperationRequest, Operations
 from .serialize import frame_records, jsonable
+from .table import TableCache
 
 API_SETTING = "mlpipe.api"
 OPERATIONS_SETTING = "mlpipe.operations"
+TABLES_SETTING = "mlpipe.tables"
 PREFIX = "mlpipe/api"
 _OPENAPI = Path(__file__).with_name("openapi.yaml")
 
@@ -53,7 +56,7 @@ class MlpipeHandler(APIHandler):
 
     def reply(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
-        self.finish(json.dumps(data, separators=(",", ":"), allow_nan=False))
+        self.finish(_dumps(data))
 
     def body(self) -> dict[str, Any]:
         return rq.parse_body(self.request.body or b"")
@@ -82,6 +85,15 @@ class MlpipeHandler(APIHandler):
         super().log_exception(typ, value, tb)
 
 
+def _dumps(data: Any) -> bytes:
+    """Compact JSON; values are already strict (no NaN) — see :mod:`.serialize`."""
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson is a dependency, this is a safety net
+        return json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
+    return orjson.dumps(data)
+
+
 class GroupsHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
@@ -93,21 +105,29 @@ class GroupHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def get(self, group: str) -> None:
         gid, project = rq.parse_id(group, "group"), self.project()
-        info, frame = await self.call(_group_and_experiments, self.api, gid, project)
-        rows, params, metrics = views.experiment_rows(frame)
+        tables = self.settings[TABLES_SETTING]
+        record, (rows, params, metrics) = await self.call(
+            _group_and_rows, self.api, tables, gid, project
+        )
+        counts = views.status_counts(rows)
         self.reply(
             {
-                "group": jsonable(info),
+                "group": {**jsonable(record), "counts": counts},
                 "experiments": rows,
                 "params": params,
                 "metrics": metrics,
-                "counts": views.status_counts(rows),
+                "counts": counts,
             }
         )
 
 
-def _group_and_experiments(api: Any, gid: int, project: str | None) -> tuple[Any, Any]:
-    return api.group(gid, project=project), api.experiments(gid, project=project)
+def _group_and_rows(api: Any, tables: TableCache, gid: int, project: str | None) -> tuple:
+    # The record is read (and repaired if its supervisor died) through the API; the rows come
+    # from the incremental table over the same folder.
+    record = api.handle(gid, project=project).record()
+    settings = api.settings
+    store = Store(settings.outputs_root, settings.user, project or settings.project)
+    return record, tables.get(store.group_dir(gid)).rows()
 
 
 class GroupMetricsHandler(MlpipeHandler):
@@ -296,6 +316,7 @@ def setup_handlers(web_app: Any, api: Any, operations: Operations) -> list[str]:
     """
     web_app.settings[API_SETTING] = api
     web_app.settings[OPERATIONS_SETTING] = operations
+    web_app.settings[TABLES_SETTING] = TableCache()
     base = web_app.settings.get("base_url", "/")
     patterns = [
         url_path_join(base, PREFIX, path) + "/?$"
