@@ -1,11 +1,12 @@
 """Choose the model's source files and check the model class without importing it.
 
-Copy rule (documented for users in ``mlpipe package --help``): from the source folder's top
-level, every ``*.py`` file, plus other regular files of at most :data:`MAX_EXTRA_BYTES` whose
-suffix is in :data:`EXTRA_SUFFIXES` (requirements, configs, label lists). Sub-folders, hidden
-entries, caches, symlinks pointing outside the folder and checkpoint-like files (``*.dat``,
-``*.pt``, ``*.pth``, ``*.ckpt``, ``*.bin`` ...) are skipped: checkpoints come from the
-experiment's outputs, not from a stale copy next to the code.
+Copy rule: from the source folder, every ``*.py`` file, plus other regular files of at most
+:data:`MAX_EXTRA_BYTES` whose suffix is in :data:`EXTRA_SUFFIXES` (configs, label lists); the
+same rule applies inside sub-folders that are Python packages (they hold ``__init__.py``), down
+to :data:`MAX_DEPTH` levels. Other sub-folders, hidden entries, ``__pycache__``, symlinks pointing
+outside the folder and checkpoint-like files (``*.dat``, ``*.pt``, ``*.pth``, ``*.ckpt``,
+``*.bin`` ...) are skipped: checkpoints come from the experiment's outputs, not from a stale copy
+next to the code.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from ..errors import PackageError
 #: Non-Python files copied along when small: text the model code may read at load time.
 EXTRA_SUFFIXES = frozenset({".txt", ".json", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".csv"})
 MAX_EXTRA_BYTES = 1 << 20
+#: How deep package sub-folders are followed.
+MAX_DEPTH = 4
 #: Files the package writes itself; a same-named file in the source is not copied.
 GENERATED = frozenset({"requirements.txt", "lineage.json", "model-settings.json", "Dockerfile"})
 
@@ -39,7 +42,8 @@ class SourceFiles:
 
     Attributes:
         folder: the source folder (resolved).
-        files: chosen files, sorted by name.
+        files: chosen files (absolute), in walk order; their place in the package is their
+            path relative to ``folder``.
         requirements: the folder's own ``requirements.txt`` when it has one.
     """
 
@@ -61,16 +65,7 @@ def select_sources(folder: Path) -> SourceFiles:
             " holding the model class module (e.g. MnistModel.py)"
         )
     folder = folder.resolve()
-    chosen = []
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith(".") or entry.name in GENERATED or not entry.is_file():
-            continue
-        if entry.is_symlink() and folder not in entry.resolve().parents:
-            continue
-        if entry.suffix == ".py" or (
-            entry.suffix in EXTRA_SUFFIXES and entry.stat().st_size <= MAX_EXTRA_BYTES
-        ):
-            chosen.append(entry)
+    chosen = _walk(folder, folder, 0)
     if not any(p.suffix == ".py" for p in chosen):
         raise PackageError(
             f"model source folder {str(folder)!r} holds no .py file — pass --source with the"
@@ -78,6 +73,25 @@ def select_sources(folder: Path) -> SourceFiles:
         )
     reqs = folder / "requirements.txt"
     return SourceFiles(folder, tuple(chosen), reqs if reqs.is_file() else None)
+
+
+def _walk(root: Path, here: Path, depth: int) -> list[Path]:
+    chosen: list[Path] = []
+    for entry in sorted(here.iterdir()):
+        if entry.name.startswith(".") or (depth == 0 and entry.name in GENERATED):
+            continue
+        if entry.is_symlink() and root not in entry.resolve().parents:
+            continue
+        if entry.is_dir():
+            if depth < MAX_DEPTH and entry.name != "__pycache__" and (
+                entry / "__init__.py"
+            ).is_file():
+                chosen += _walk(root, entry, depth + 1)
+        elif entry.is_file() and (entry.suffix == ".py" or (
+            entry.suffix in EXTRA_SUFFIXES and entry.stat().st_size <= MAX_EXTRA_BYTES
+        )):
+            chosen.append(entry)
+    return chosen
 
 
 def check_model_class(folder: Path, model_class: str) -> ast.Module:
@@ -147,7 +161,7 @@ def infer_requirements(files: tuple[Path, ...]) -> list[str]:
             trees.append(ast.parse(path.read_text(encoding="utf-8")))
         except (SyntaxError, UnicodeDecodeError):
             continue
-    local = {p.stem for p in files if p.suffix == ".py"}
+    local = {p.stem for p in files if p.suffix == ".py"} | {p.parent.name for p in files}
     stdlib = set(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
     third_party = imported_modules(trees) - local - stdlib
     return sorted({_DISTRIBUTIONS.get(name, name) for name in third_party}, key=str.lower)

@@ -83,7 +83,8 @@ def _check_checkpoints(
     checkpoints: Sequence[str | os.PathLike[str]], sources: SourceFiles
 ) -> list[Path]:
     paths = [Path(c).expanduser() for c in checkpoints]
-    taken = {p.name for p in sources.files} | render_generated_names()
+    taken = {p.relative_to(sources.folder).parts[0] for p in sources.files}
+    taken |= render_generated_names()
     seen: set[str] = set()
     for path in paths:
         if not path.is_file():
@@ -150,7 +151,9 @@ def _fill(
 ) -> list[CheckpointInfo]:
     """Write every file of the package into ``tmp``; return the checkpoint records."""
     for path in sources.files:
-        copy_hashed(path, tmp / path.name, fsync=True)
+        target = tmp / path.relative_to(sources.folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        copy_hashed(path, target, fsync=True)
     infos = []
     for path in checkpoints:
         digest, size = copy_hashed(path, tmp / path.name, fsync=True)

@@ -136,9 +136,17 @@ def test_source_rule_skips_subfolders_hidden_and_checkpoints(tmp_path):
     (tmp_path / "big.txt").write_bytes(b"x" * (2 << 20))
     (tmp_path / "w.pt").write_bytes(b"w")
     (tmp_path / ".env.py").write_text("")
+    (tmp_path / "pkg" / "sub").mkdir(parents=True)
+    (tmp_path / "pkg" / "__init__.py").write_text("import scipy\n")
+    (tmp_path / "pkg" / "sub" / "__init__.py").write_text("from pkg import x\n")
+    (tmp_path / "pkg" / "__pycache__").mkdir()
+    (tmp_path / "pkg" / "__pycache__" / "x.py").write_text("")
+    (tmp_path / "data").mkdir()  # not a package
+    (tmp_path / "data" / "x.py").write_text("")
     chosen = select_sources(Path(tmp_path))
-    assert [p.name for p in chosen.files] == ["A.py", "B.py"]
-    assert infer_requirements(chosen.files) == ["pillow", "scikit-learn"]
+    assert [p.relative_to(tmp_path).as_posix() for p in chosen.files] == [
+        "A.py", "B.py", "pkg/__init__.py", "pkg/sub/__init__.py"]
+    assert infer_requirements(chosen.files) == ["pillow", "scikit-learn", "scipy"]
 
 
 def test_land_never_replaces_even_an_empty_folder(tmp_path, monkeypatch):

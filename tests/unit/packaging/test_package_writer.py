@@ -40,6 +40,9 @@ def src(tmp_path: Path) -> Path:
     (folder / "__pycache__" / "network.cpython-311.pyc").write_bytes(b"\0")
     (folder / "sub").mkdir()
     (folder / "sub" / "deep.py").write_text("y = 2\n")
+    (folder / "layers").mkdir()
+    (folder / "layers" / "__init__.py").write_text("from .conv import Conv\n")
+    (folder / "layers" / "conv.py").write_text("class Conv: pass\n")
     return folder
 
 
@@ -63,8 +66,9 @@ def test_seldon_layout_env_requirements_and_lineage(tmp_path, src, ckpt):
     folder = Path(info.path)
     assert folder == (tmp_path / "deployments" / "mnist").resolve()
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    assert files == [".s2i/environment", "MnistModel.py", "labels.json", "lineage.json",
-                     "model.dat", "network.py", "requirements.txt"]
+    assert files == [".s2i/environment", "MnistModel.py", "labels.json", "layers/__init__.py",
+                     "layers/conv.py", "lineage.json", "model.dat", "network.py",
+                     "requirements.txt"]
     env = parse_environment((folder / ".s2i" / "environment").read_text())
     assert env == {"MODEL_NAME": "MnistModel", "SERVICE_TYPE": "MODEL", "PERSISTENCE": "0",
                    "API_TYPE": "REST", "GUNICORN_WORKERS": "1", "GRPC_WORKERS": "0"}
