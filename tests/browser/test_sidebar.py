@@ -172,3 +172,7 @@ def test_sweep_chart_deploy_predict_in_the_sidebar(lab: Lab, page: Any) -> None:
     panel.get_by_role("button", name="Undeploy group-1-best").click()
     expect(panel.get_by_text("No deployments.")).to_be_visible()
     assert lab.api("deployments") == {"deployments": []}
+
+    # Back to the list: the sweep with its live status counts.
+    panel.get_by_role("button", name="Back to all sweeps").click()
+    expect(panel.locator('.jp-mlpipe-group[data-group="1"]')).to_contain_text("3 succeeded")
