@@ -87,6 +87,58 @@ class SyntheticGroup:
         )
 
 
+TINY_TRAIN = """\
+import os
+from jupyter_mlpipe import tracking
+
+params = tracking.get_params()
+lr = params["lr"]
+for step in range(int(params["epochs"])):
+    tracking.log_metrics(step=step, loss=1.0 / (1 + step * lr), accuracy=step * lr)
+print("trained with lr", params["lr"])
+with open(os.path.join(tracking.get_outputs_path(), "model.dat"), "w") as fh:
+    fh.write(str(params["lr"]))
+"""
+
+TINY_MODEL = """\
+import os
+
+
+class TinyModel:
+    def __init__(self):
+        with open(os.path.join(os.path.dirname(__file__), "model.dat")) as fh:
+            self.scale = float(fh.read())
+
+    def predict(self, X, features_names=None):
+        return [[float(v) * self.scale for v in row] for row in X]
+"""
+
+TINY_SPEC = """\
+version: 1
+kind: group
+declarations:
+  epochs: 3
+hptuning:
+  concurrency: 2
+  matrix:
+    lr:
+      values: [0.5, 2.0]
+run:
+  cmd: python train.py
+"""
+
+
+@pytest.fixture
+def tiny_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A tiny trainable project as the current folder; returns its sweep spec (2 experiments)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "train.py").write_text(TINY_TRAIN)
+    (project / "TinyModel.py").write_text(TINY_MODEL)
+    monkeypatch.chdir(project)  # a spec given as text runs its trials in the current folder
+    return TINY_SPEC
+
+
 @pytest.fixture
 def outputs(tmp_path: Path) -> Path:
     return tmp_path / "outputs"

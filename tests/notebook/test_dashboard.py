@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jupyter_mlpipe.api import Mlpipe
+from jupyter_mlpipe.errors import NotFound
 from jupyter_mlpipe.widgets import Dashboard
 from jupyter_mlpipe.widgets.tables import Row, experiments_html, total_steps
 
@@ -113,3 +115,38 @@ def _settle(dashboard: Any) -> None:
     assert dashboard.worker.wait_idle(timeout=60)
     dashboard.pump.stop()
     dashboard.tick()
+
+
+@pytest.mark.integration
+def test_ship_and_predict_from_the_dashboard(api: Mlpipe, tiny_project: str) -> None:
+    sweep = api.sweep(text=tiny_project, name="dash", wait=True, progress=False)
+    frame = api.experiments(sweep.group)
+    assert frame["status"].tolist() == ["succeeded"] * 2, frame.to_string()
+    dashboard = Dashboard(api, group=sweep.group)
+    try:
+        dashboard.tick()
+        assert "accuracy" in dashboard.view.metric.options, (frame.to_string(), dashboard.rows)
+        dashboard.view.metric.value = "accuracy"
+        dashboard.actions.select_best()
+        _settle(dashboard)
+        best = dashboard.view.experiment.value
+        assert best == api.best(sweep.group, "accuracy").id
+        dashboard.view.name.value = "tiny-dash"
+        dashboard.actions.ship()  # no image named: package, skip the build, serve the folder
+        _settle(dashboard)
+        assert dashboard.actions.state == "done", dashboard.view.status.value
+        assert dashboard.view.ship_progress.value == 3
+        assert "deployed tiny-dash" in dashboard.view.status.value
+        dashboard.tick()
+        dashboard.actions.refresh_deployments()
+        assert list(dashboard.view.deployment.options) == ["tiny-dash"]
+        assert "tiny-dash" in dashboard.view.deployments.value
+        dashboard.view.deployment.value = "tiny-dash"
+        dashboard.view.payload.value = "[[1.0, 2.0]]"
+        dashboard.actions.predict()
+        _settle(dashboard)
+        assert "4.0" in dashboard.view.prediction.value  # the best lr is 2.0
+    finally:
+        dashboard.close()
+        with contextlib.suppress(NotFound):  # not deployed when an assertion above failed
+            api.undeploy("tiny-dash")
