@@ -1,0 +1,137 @@
+/**
+ * The controller against a fake API: polls feed the state, incremental metric batches merge,
+ * operations are followed to the end, errors land in the state instead of throwing.
+ */
+jest.mock('../src/api', () => {
+  class APIError extends Error {
+    constructor(
+      readonly status: number,
+      readonly type: string,
+      message: string
+    ) {
+      super(message);
+    }
+  }
+  return { api: {}, APIError };
+});
+
+import { APIError } from '../src/api';
+import { PanelController, PanelState } from '../src/controller';
+import { GroupDetail, MetricsResponse, Operation } from '../src/types';
+
+function detail(status: string): GroupDetail {
+  return {
+    group: { id: 7, name: 'g', status },
+    experiments: [{ id: 1, status: 'running', params: { lr: 0.1 }, metrics: {} }],
+    params: ['lr'],
+    metrics: ['loss'],
+    counts: { running: 1 }
+  };
+}
+
+function fakeApi(overrides: Record<string, unknown> = {}): any {
+  const batches: MetricsResponse[] = [
+    { group: 7, cursor: 'a', points: { '1': { loss: [[0, 1, 0.9]] } }, reset: [] },
+    { group: 7, cursor: 'b', points: { '1': { loss: [[1, 2, 0.5]] } }, reset: [] }
+  ];
+  const cursors: string[] = [];
+  return {
+    cursors,
+    groups: jest.fn().mockResolvedValue({ groups: [{ id: 7, name: 'g', running: 1 }] }),
+    deployments: jest.fn().mockResolvedValue({ deployments: [] }),
+    group: jest.fn().mockResolvedValue(detail('running')),
+    metrics: jest.fn((_group: number, after: string) => {
+      cursors.push(after);
+      const next = batches.shift();
+      return Promise.resolve(next ?? { group: 7, cursor: 'b', points: {}, reset: [] });
+    }),
+    ...overrides
+  };
+}
+
+async function until(controller: PanelController, test: (s: PanelState) => boolean): Promise<PanelState> {
+  for (let i = 0; i < 200; i++) {
+    if (test(controller.state)) {
+      return controller.state;
+    }
+    await new Promise(resolve => setTimeout(resolve, 20));
+  }
+  throw new Error(`state never matched: ${JSON.stringify(controller.state)}`);
+}
+
+describe('PanelController', () => {
+  let controller: PanelController;
+
+  afterEach(() => controller.dispose());
+
+  it('lists groups and deployments once visible', async () => {
+    const api = fakeApi();
+    controller = new PanelController(api);
+    controller.setVisible(true);
+    const state = await until(controller, s => s.groups.length === 1);
+    expect(state.groups[0].id).toBe(7);
+    expect(state.listError).toBeNull();
+  });
+
+  it('merges incremental metric batches, passing back the cursor', async () => {
+    const api = fakeApi();
+    controller = new PanelController(api);
+    controller.setVisible(true);
+    controller.openGroup(7);
+    const first = await until(controller, s => s.cursor === 'a');
+    expect(first.detail?.params).toEqual(['lr']);
+    expect(first.chartMetric).toBe('loss');
+    controller.refresh();
+    const second = await until(controller, s => s.cursor === 'b');
+    expect(second.series['1'].loss.map(p => p[2])).toEqual([0.9, 0.5]);
+    expect(api.cursors.slice(0, 2)).toEqual(['', 'a']);
+  });
+
+  it('reports a failing list poll in the state', async () => {
+    const api = fakeApi({
+      groups: jest.fn().mockRejectedValue(new APIError(500, 'InternalError', 'disk on fire'))
+    });
+    controller = new PanelController(api);
+    controller.setVisible(true);
+    const state = await until(controller, s => s.listError !== null);
+    expect(state.listError).toBe('disk on fire');
+  });
+
+  it('follows an operation until it finishes', async () => {
+    const running: Operation = {
+      id: 'abcdefabcdef', action: 'deploy-best', request: {}, status: 'running', created: 0,
+      updated: 0, result: {}, error: null,
+      steps: [{ name: 'deploy', status: 'running', started: 0, finished: null, message: '' }]
+    };
+    const done: Operation = { ...running, status: 'succeeded',
+      steps: [{ ...running.steps[0], status: 'succeeded' }] };
+    const api = fakeApi({
+      startOperation: jest.fn().mockResolvedValue(running),
+      operation: jest.fn().mockResolvedValueOnce(running).mockResolvedValue(done)
+    });
+    controller = new PanelController(api);
+    controller.setVisible(true);
+    await controller.startOperation({ action: 'deploy-best', name: 'm', group: 7, metric: 'loss' });
+    const state = await until(controller, s => s.operation?.status === 'succeeded');
+    expect(state.operation?.steps[0].status).toBe('succeeded');
+  });
+
+  it('shows the model answer and explains bad payloads without calling the server', async () => {
+    const predict = jest.fn().mockResolvedValue({
+      name: 'm', prediction: { response: { data: { ndarray: [[2, 4]] } } }
+    });
+    controller = new PanelController(fakeApi({ predict }));
+    await controller.predict('m', '[[1, 2]]');
+    expect(controller.state.prediction).toEqual({ name: 'm', text: '{"ndarray":[[2,4]]}' });
+    await controller.predict('m', '"/etc/passwd"');
+    expect(controller.state.predictError).toMatch(/array or object/);
+    expect(predict).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps an action error for the user instead of throwing', async () => {
+    const stopGroup = jest.fn().mockRejectedValue(new APIError(404, 'NotFound', 'no group 9'));
+    controller = new PanelController(fakeApi({ stopGroup }));
+    await controller.stopGroup(9);
+    expect(controller.state.actionError).toBe('no group 9');
+  });
+});
