@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 #: The Seldon python builder image the rendered Dockerfile starts FROM by default.
@@ -39,7 +40,7 @@ class BuildRequest:
     """
 
     name: str
-    folder: str
+    folder: str | Path
     image: str
     push: bool = False
     builder_image: str = DEFAULT_BUILDER_IMAGE
