@@ -86,17 +86,19 @@ export async function requestAPI<T>(
 const id = (value: number): string => String(Math.trunc(value));
 const part = (value: string): string => encodeURIComponent(value);
 
+/** Every call takes the project to work in; undefined means the server's default project. */
 export const api = {
-  groups: (): Promise<GroupsResponse> => requestAPI('groups'),
-  group: (group: number): Promise<GroupDetail> => requestAPI(`groups/${id(group)}`),
-  metrics: (group: number, after: string): Promise<MetricsResponse> =>
-    requestAPI(`groups/${id(group)}/metrics`, {}, { after }),
-  logs: (experiment: number, tail = 200): Promise<LogsResponse> =>
-    requestAPI(`experiments/${id(experiment)}/logs`, {}, { tail }),
-  stopGroup: (group: number): Promise<unknown> =>
-    requestAPI(`groups/${id(group)}/stop`, { method: 'POST' }),
-  stopExperiment: (experiment: number): Promise<unknown> =>
-    requestAPI(`experiments/${id(experiment)}/stop`, { method: 'POST' }),
+  groups: (project?: string): Promise<GroupsResponse> => requestAPI('groups', {}, { project }),
+  group: (group: number, project?: string): Promise<GroupDetail> =>
+    requestAPI(`groups/${id(group)}`, {}, { project }),
+  metrics: (group: number, after: string, project?: string): Promise<MetricsResponse> =>
+    requestAPI(`groups/${id(group)}/metrics`, {}, { after, project }),
+  logs: (experiment: number, tail = 200, project?: string): Promise<LogsResponse> =>
+    requestAPI(`experiments/${id(experiment)}/logs`, {}, { tail, project }),
+  stopGroup: (group: number, project?: string): Promise<unknown> =>
+    requestAPI(`groups/${id(group)}/stop`, { method: 'POST' }, { project }),
+  stopExperiment: (experiment: number, project?: string): Promise<unknown> =>
+    requestAPI(`experiments/${id(experiment)}/stop`, { method: 'POST' }, { project }),
   startSweep: (body: SweepRequest): Promise<SweepResponse> =>
     requestAPI('sweeps', { method: 'POST', body }),
   startOperation: (body: OperationRequest): Promise<Operation> =>

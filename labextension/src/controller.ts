@@ -27,6 +27,8 @@ import {
 } from './types';
 
 export interface PanelState {
+  /** The project shown; '' is the server's default project. */
+  project: string;
   groups: GroupSummary[];
   deployments: Deployment[];
   listError: string | null;
@@ -47,6 +49,7 @@ export interface PanelState {
 }
 
 const INITIAL: PanelState = {
+  project: '',
   groups: [],
   deployments: [],
   listError: null,
@@ -100,6 +103,17 @@ export class PanelController {
   }
 
   // -- navigation --------------------------------------------------------------------------
+  /** Show another project (its sweeps; deployments are per user and stay). */
+  setProject(project: string): void {
+    const next = project.trim();
+    if (next === this._state.project) {
+      return;
+    }
+    this.closeGroup();
+    this._set({ project: next, groups: [], listError: null, operation: null });
+    void this._listPoll.refresh();
+  }
+
   openGroup(group: number): void {
     this._groupPoll?.dispose();
     this._stopLogs();
@@ -136,7 +150,7 @@ export class PanelController {
     this._set({ logExperiment: experiment, logLines: [] });
     if (experiment !== null) {
       this._logPoll = this._poll('mlpipe:logs', 2000, 20000, async () => {
-        const reply = await this.api.logs(experiment, 200);
+        const reply = await this.api.logs(experiment, 200, this._project);
         if (this._state.logExperiment === experiment) {
           this._set({ logLines: reply.lines });
         }
@@ -148,7 +162,7 @@ export class PanelController {
   async startSweep(request: SweepRequest): Promise<void> {
     this._set({ sweepBusy: true, actionError: null });
     try {
-      const reply = await this.api.startSweep(request);
+      const reply = await this.api.startSweep({ ...request, project: this._project });
       this._set({ sweepBusy: false });
       void this._listPoll.refresh();
       this.openGroup(reply.group.id);
@@ -158,18 +172,20 @@ export class PanelController {
   }
 
   async stopGroup(group: number): Promise<void> {
-    await this._act(() => this.api.stopGroup(group));
+    await this._act(() => this.api.stopGroup(group, this._project));
     void this._groupPoll?.refresh();
   }
 
   async stopExperiment(experiment: number): Promise<void> {
-    await this._act(() => this.api.stopExperiment(experiment));
+    await this._act(() => this.api.stopExperiment(experiment, this._project));
     void this._groupPoll?.refresh();
   }
 
   /** Start package → build → deploy in the background and follow its progress. */
   async startOperation(request: OperationRequest): Promise<void> {
-    const op = await this._act(() => this.api.startOperation(request));
+    const op = await this._act(() =>
+      this.api.startOperation({ ...request, project: this._project })
+    );
     if (!op) {
       return;
     }
@@ -230,7 +246,7 @@ export class PanelController {
   private async _refreshList(): Promise<void> {
     try {
       const [groups, deployments] = await Promise.all([
-        this.api.groups(),
+        this.api.groups(this._project),
         this.api.deployments()
       ]);
       this._set({
@@ -247,8 +263,8 @@ export class PanelController {
   private async _refreshGroup(group: number): Promise<void> {
     try {
       const [detail, batch] = await Promise.all([
-        this.api.group(group),
-        this.api.metrics(group, this._state.cursor)
+        this.api.group(group, this._project),
+        this.api.metrics(group, this._state.cursor, this._project)
       ]);
       if (this._state.openGroup !== group) {
         return; // the user moved on while the answer travelled
@@ -274,6 +290,11 @@ export class PanelController {
       this._set({ groupError: message(error) });
       throw error;
     }
+  }
+
+  /** The project for requests: undefined lets the server use its default. */
+  private get _project(): string | undefined {
+    return this._state.project || undefined;
   }
 
   private _stopLogs(): void {

@@ -118,6 +118,7 @@ export interface OperationRequest {
   model_class?: string;
   image?: string;
   force?: boolean;
+  project?: string;
 }
 
 export type Health = 'healthy' | 'unhealthy' | 'starting' | 'stale';
@@ -144,6 +145,7 @@ export interface SweepRequest {
   spec?: string;
   file?: string;
   name?: string;
+  project?: string;
 }
 
 export interface SweepResponse {

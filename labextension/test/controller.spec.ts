@@ -73,6 +73,21 @@ describe('PanelController', () => {
     expect(state.listError).toBeNull();
   });
 
+  it('asks for the chosen project in every group request', async () => {
+    const api = fakeApi();
+    controller = new PanelController(api);
+    controller.setVisible(true);
+    await until(controller, s => s.groups.length === 1);
+    expect(api.groups).toHaveBeenLastCalledWith(undefined);
+    controller.setProject(' mnist ');
+    await until(controller, s => s.project === 'mnist' && s.groups.length === 1);
+    expect(api.groups).toHaveBeenLastCalledWith('mnist');
+    controller.openGroup(7);
+    await until(controller, s => s.cursor === 'a');
+    expect(api.group).toHaveBeenLastCalledWith(7, 'mnist');
+    expect(api.metrics).toHaveBeenLastCalledWith(7, '', 'mnist');
+  });
+
   it('merges incremental metric batches, passing back the cursor', async () => {
     const api = fakeApi();
     controller = new PanelController(api);

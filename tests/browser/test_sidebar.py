@@ -176,3 +176,12 @@ def test_sweep_chart_deploy_predict_in_the_sidebar(lab: Lab, page: Any) -> None:
     # Back to the list: the sweep with its live status counts.
     panel.get_by_role("button", name="Back to all sweeps").click()
     expect(panel.locator('.jp-mlpipe-group[data-group="1"]')).to_contain_text("3 succeeded")
+
+    # Another project has no sweeps; the default one still has this one.
+    project = panel.get_by_label("Project")
+    project.fill("other")
+    project.press("Enter")
+    expect(panel.get_by_text("No sweeps yet.")).to_be_visible()
+    project.fill("")
+    project.press("Enter")
+    expect(panel.locator('.jp-mlpipe-group[data-group="1"]')).to_be_visible()

@@ -6,6 +6,19 @@ import { Deployments } from './Deployments';
 import { Groups } from './Groups';
 import { GroupView } from './GroupView';
 
+function ProjectField(props: { project: string; onChange: (p: string) => void }): JSX.Element {
+  const [text, setText] = React.useState(props.project);
+  return (
+    <form className="jp-mlpipe-row jp-mlpipe-project"
+      onSubmit={e => { e.preventDefault(); props.onChange(text); }}>
+      <label className="jp-mlpipe-label" htmlFor="jp-mlpipe-project">Project</label>
+      <input id="jp-mlpipe-project" className="jp-mlpipe-input" value={text}
+        placeholder="default" aria-label="Project"
+        onChange={e => setText(e.target.value)} onBlur={() => props.onChange(text)} />
+    </form>
+  );
+}
+
 export function App(props: { state: PanelState; controller: PanelController }): JSX.Element {
   const { state, controller } = props;
   return (
@@ -17,6 +30,7 @@ export function App(props: { state: PanelState; controller: PanelController }): 
           Refresh
         </button>
       </header>
+      <ProjectField project={state.project} onChange={p => controller.setProject(p)} />
       {state.listError ? <div className="jp-mlpipe-error" role="alert">{state.listError}</div> : null}
       {state.actionError ? <div className="jp-mlpipe-error" role="alert">{state.actionError}</div> : null}
       {state.openGroup === null ? (
