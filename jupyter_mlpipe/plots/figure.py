@@ -37,7 +37,8 @@ _PALETTE = (
     "#ff7f0e",
     "#aec7e8",
 )
-_HEADROOM = 0.25  # fraction of the x range added past the newest step when limits grow
+_HEADROOM = 0.25
+_NAN = np.array([np.nan])  # fraction of the x range added past the newest step when limits grow
 
 
 def encode_png(rgba: Any, colors: int = 128) -> bytes:
@@ -79,15 +80,17 @@ class MetricFigure:
         from matplotlib.lines import Line2D
 
         self.metric = metric
-        self.figure = Figure(figsize=size, dpi=dpi, layout="constrained")
+        # Fixed margins: a layout engine would move the axes whenever tick labels change width,
+        # and a moving axes needs a full redraw.
+        self.figure = Figure(figsize=size, dpi=dpi)
+        self.figure.subplots_adjust(left=0.13, right=0.97, top=0.9, bottom=0.15)
         self.canvas = FigureCanvasAgg(self.figure)
         self.axes = self.figure.add_subplot()
         self.axes.set_xlabel("step")
         self.axes.set_ylabel(metric)
         self.axes.grid(True, alpha=0.3)
         self.axes.set_title(metric, fontsize="medium")
-        self.canvas.draw()  # lays the axes out once; later draws keep that layout
-        self.figure.set_layout_engine("none")
+        self.canvas.draw()
         self.buckets = max(16, int(self.axes.bbox.width) // 2)
         self.artists: dict[int, Any] = {}
         self.drawn: dict[int, int] = {}  # points of each line already on the canvas
@@ -160,19 +163,25 @@ class MetricFigure:
     def _incremental(self, store: SeriesStore, changed: list[int]) -> None:
         lines = store.lines[self.metric]
         span = (self.xlim[1] - self.xlim[0]) if self.xlim else 1.0
+        # Tails sharing a style are drawn as one path (NaN-separated): one draw per colour,
+        # not one per experiment.
+        batches: dict[tuple[Any, float, float], tuple[list[Any], list[Any]]] = {}
         for eid in changed:
             line = lines[eid]
             start = max(0, self.drawn.get(eid, 0) - 1)  # join the previous last point
             x, y = line.x[start:], line.y[start:]
             buckets = max(2, int(self.buckets * (x[-1] - x[0]) / span) + 1) if span > 0 else 2
             artist = self.artists[eid]
-            # only the style that matters; Line2D.update_from deep-copies far more
-            self._tail.set(
-                color=artist.get_color(), lw=artist.get_linewidth(), alpha=artist.get_alpha()
-            )
-            self._tail.set_data(*decimate(x, y, buckets))
-            self.axes.draw_artist(self._tail)
+            style = (artist.get_color(), artist.get_linewidth(), artist.get_alpha())
+            xs, ys = batches.setdefault(style, ([], []))
+            tail_x, tail_y = decimate(x, y, buckets)
+            xs += [tail_x, _NAN]
+            ys += [tail_y, _NAN]
             self.drawn[eid] = line.size
+        for (color, width, alpha), (xs, ys) in batches.items():
+            self._tail.set(color=color, lw=width, alpha=alpha)
+            self._tail.set_data(np.concatenate(xs), np.concatenate(ys))
+            self.axes.draw_artist(self._tail)
         if self.best is not None and self.best in self.artists:
             best_line = lines[self.best]
             artist = self.artists[self.best]
