@@ -245,12 +245,14 @@ export class PanelController {
 
   private async _refreshList(): Promise<void> {
     try {
+      // While one sweep is open the list is not shown: only deployments need refreshing.
+      const listing = this._state.openGroup === null;
       const [groups, deployments] = await Promise.all([
-        this.api.groups(this._project),
+        listing ? this.api.groups(this._project) : null,
         this.api.deployments()
       ]);
       this._set({
-        groups: groups.groups,
+        groups: groups ? groups.groups : this._state.groups,
         deployments: deployments.deployments,
         listError: null
       });

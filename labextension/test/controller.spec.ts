@@ -102,6 +102,21 @@ describe('PanelController', () => {
     expect(api.cursors.slice(0, 2)).toEqual(['', 'a']);
   });
 
+  it('refreshes only deployments while a sweep is open', async () => {
+    const api = fakeApi();
+    controller = new PanelController(api);
+    controller.setVisible(true);
+    await until(controller, s => s.groups.length === 1);
+    controller.openGroup(7);
+    const listed = api.groups.mock.calls.length;
+    const deployed = api.deployments.mock.calls.length;
+    controller.refresh();
+    await until(controller, () => api.deployments.mock.calls.length > deployed);
+    expect(api.groups.mock.calls.length).toBe(listed);
+    controller.closeGroup();
+    await until(controller, () => api.groups.mock.calls.length > listed);
+  });
+
   it('reports a failing list poll in the state', async () => {
     const api = fakeApi({
       groups: jest.fn().mockRejectedValue(new APIError(500, 'InternalError', 'disk on fire'))
