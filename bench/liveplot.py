@@ -3,8 +3,9 @@
 Part 1 — refresh cost with 50 experiments x 5,000 points, in the same run:
 
 * ours: ``MetricFigure.update`` + PNG for a refresh in which every one of the 50 lines received
-  10 new points (the worst case: all lines changed), and the occasional full redraw it falls
-  back to (limits grown, best changed);
+  10 new points (the worst case: all lines changed). Refreshes include the full redraws it falls
+  back to when limits grow or the best line changes (counted; the mean includes them), and the
+  cost of one full redraw is reported on its own;
 * naive: what a notebook loop does to "refresh" a matplotlib plot — a new figure, ``plot`` of
   every full line, then the PNG the inline backend produces (``IPython``'s ``print_figure``).
 
@@ -72,6 +73,7 @@ def bench_ours(walks: dict[int, np.ndarray], rounds: int) -> dict[str, Any]:
         full.append(time.perf_counter() - started)
     return {
         "refresh_ms_median": statistics.median(incremental) * 1000,
+        "refresh_ms_mean": statistics.mean(incremental) * 1000,
         "refresh_ms_p95": float(np.percentile(incremental, 95)) * 1000,
         "full_redraw_ms_median": statistics.median(full) * 1000,
         "first_draw_ms": first_full * 1000,
@@ -220,6 +222,7 @@ def main() -> None:
         "ours": ours,
         "naive_full_redraw": naive,
         "speedup_refresh": naive["refresh_ms_median"] / ours["refresh_ms_median"],
+        "speedup_refresh_mean": naive["refresh_ms_median"] / ours["refresh_ms_mean"],
         "speedup_full_redraw": naive["refresh_ms_median"] / ours["full_redraw_ms_median"],
         "kernel_cpu": cpu,
         "targets": {"speedup_min": 10, "refresh_ms_max": 50, "cpu_share_max": 0.10},

@@ -134,7 +134,7 @@ class MetricFigure:
         x0, x1 = min(li.first_x for li in lines), max(li.last_x for li in lines)
         y0, y1 = min(li.low for li in lines), max(li.high for li in lines)
         xlim = _grow(self.xlim, x0, x1, 0.02, _HEADROOM)
-        ylim = _grow(self.ylim, y0, y1, 0.08, 0.08)
+        ylim = _grow(self.ylim, y0, y1, 0.12, 0.12)
         self.xlim = xlim or self.xlim
         self.ylim = ylim or self.ylim
         return xlim is not None or ylim is not None
