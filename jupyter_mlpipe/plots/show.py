@@ -91,8 +91,12 @@ def live_plot(
         if not plot.finished:
             publisher.show_static(pictures)
         return plot
-    # The first picture is displayed now, from this thread, so it lands in this cell's output.
+    # The first pictures are displayed now, from this thread, so they land in this cell's
+    # output (even before any point exists); the refresh thread only updates them.
     plot.refresh()
+    for metric, figure in plot.figures.items():
+        if metric not in publisher.handles:
+            publisher(metric, figure.render_png(), False)
     plot.start()
     if wait:
         try:

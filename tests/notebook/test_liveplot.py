@@ -128,3 +128,34 @@ def test_params_view_scales_axes_and_renders() -> None:
     assert params_png(rows, "accuracy", "max").startswith(PNG)
     with pytest.raises(ValueError, match="accuracy"):
         params_png([], "accuracy")
+
+
+def test_live_plot_in_a_kernel_updates_its_displays_in_place(
+    api: Any, make_group: Any, monkeypatch: pytest.MonkeyPatch, shell: Any
+) -> None:
+    from jupyter_mlpipe.plots import show
+
+    published: list[tuple[str, bool]] = []
+    monkeypatch.setattr(show, "frontend_attached", lambda: True)
+    group = make_group()
+    first = group.experiments[0]
+    original = show.DisplayPublisher.__call__
+
+    def spy(self: Any, metric: str, png: bytes, final: bool) -> None:
+        published.append((metric, final))
+        if final:
+            assert self.handles[metric] is not None  # the last picture updates the first one
+        original(self, metric, png, final)
+
+    monkeypatch.setattr(show.DisplayPublisher, "__call__", spy)
+    group.log(first, 0, loss=1.0)
+    plot = show.live_plot(api, group.id, ["loss", "accuracy"])
+    assert set(plot.publish.handles) == {"loss", "accuracy"}  # displayed before any accuracy
+    group.log(first, 1, loss=0.5, accuracy=0.7)
+    group.finish()
+    assert plot.join(timeout=60) and plot.finished and plot.error is None
+    assert published[-2:] in (
+        [("loss", True), ("accuracy", True)],
+        [("accuracy", True), ("loss", True)],
+    )
+    assert plot.store.lines["accuracy"][first].size == 1
