@@ -14,6 +14,7 @@ import {
   MetricsResponse,
   Operation,
   OperationRequest,
+  OperationsResponse,
   PredictResponse,
   SweepRequest,
   SweepResponse
@@ -104,6 +105,7 @@ export const api = {
   startOperation: (body: OperationRequest): Promise<Operation> =>
     requestAPI('operations', { method: 'POST', body }),
   operation: (opId: string): Promise<Operation> => requestAPI(`operations/${part(opId)}`),
+  operations: (): Promise<OperationsResponse> => requestAPI('operations'),
   deployments: (): Promise<DeploymentsResponse> => requestAPI('deployments'),
   predict: (name: string, payload: unknown): Promise<PredictResponse> =>
     requestAPI(`deployments/${part(name)}/predict`, { method: 'POST', body: { payload } }),

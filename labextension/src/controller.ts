@@ -76,6 +76,7 @@ function message(error: unknown): string {
 export class PanelController {
   constructor(private readonly api: API = defaultApi) {
     this._listPoll = this._poll('mlpipe:list', 3000, 30000, () => this._refreshList());
+    void this.resumeOperation();
   }
 
   get state(): PanelState {
@@ -186,9 +187,28 @@ export class PanelController {
     const op = await this._act(() =>
       this.api.startOperation({ ...request, project: this._project })
     );
-    if (!op) {
-      return;
+    if (op) {
+      this._follow(op);
     }
+  }
+
+  /**
+   * Pick up the newest unfinished operation (the panel was reloaded while it ran): its
+   * record on the server is the truth, the panel only shows it.
+   */
+  async resumeOperation(): Promise<void> {
+    try {
+      const { operations } = await this.api.operations();
+      const live = operations.find(op => op.status === 'queued' || op.status === 'running');
+      if (live && this._state.operation === null) {
+        this._follow(live);
+      }
+    } catch {
+      // not fatal: the list poll reports an unreachable server
+    }
+  }
+
+  private _follow(op: Operation): void {
     this._set({ operation: op });
     this._opPoll?.dispose();
     this._opPoll = this._poll('mlpipe:operation', 1000, 10000, async () => {

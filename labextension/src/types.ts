@@ -106,6 +106,11 @@ export interface Operation {
   error: ErrorBody | null;
 }
 
+export interface OperationsResponse {
+  /** Newest first. */
+  operations: Operation[];
+}
+
 /** The body of POST operations. */
 export interface OperationRequest {
   action: OperationAction;

@@ -37,6 +37,7 @@ function fakeApi(overrides: Record<string, unknown> = {}): any {
   const cursors: string[] = [];
   return {
     cursors,
+    operations: jest.fn().mockResolvedValue({ operations: [] }),
     groups: jest.fn().mockResolvedValue({ groups: [{ id: 7, name: 'g', running: 1 }] }),
     deployments: jest.fn().mockResolvedValue({ deployments: [] }),
     group: jest.fn().mockResolvedValue(detail('running')),
@@ -144,6 +145,24 @@ describe('PanelController', () => {
     await controller.startOperation({ action: 'deploy-best', name: 'm', group: 7, metric: 'loss' });
     const state = await until(controller, s => s.operation?.status === 'succeeded');
     expect(state.operation?.steps[0].status).toBe('succeeded');
+  });
+
+  it('resumes following an unfinished operation after a reload', async () => {
+    const base: Operation = {
+      id: '0123456789ab', action: 'deploy', request: {}, status: 'running', created: 0,
+      updated: 0, result: {}, error: null, steps: []
+    };
+    const api = fakeApi({
+      operations: jest.fn().mockResolvedValue({
+        operations: [{ ...base, id: 'aaaaaaaaaaaa', status: 'failed' }, base]
+      }),
+      operation: jest.fn().mockResolvedValue({ ...base, status: 'succeeded' })
+    });
+    controller = new PanelController(api);
+    controller.setVisible(true);
+    const state = await until(controller, s => s.operation?.status === 'succeeded');
+    expect(state.operation?.id).toBe('0123456789ab');
+    expect(api.operation).toHaveBeenCalledWith('0123456789ab');
   });
 
   it('shows the model answer and explains bad payloads without calling the server', async () => {
