@@ -114,6 +114,7 @@ class KubeClient:
         self.retries = max(1, retries)
         self.backoff = backoff
         self.calls = 0
+        self._watches: set[Any] = set()
 
     @classmethod
     def from_settings(cls, settings: Any) -> KubeClient:
@@ -121,6 +122,11 @@ class KubeClient:
         return cls(load_configuration(settings.kubeconfig), settings.namespace)
 
     def close(self) -> None:
+        """Close connections, ending open watches at once (their threads see the stream end)."""
+        for w in list(self._watches):
+            resp = getattr(w, "_resp", None)  # the helper keeps the open response here
+            if resp is not None and hasattr(resp, "shutdown"):
+                resp.shutdown()
         self.api.close()
 
     # -- error handling -----------------------------------------------------------------------
@@ -266,6 +272,7 @@ class KubeClient:
         fn, args = self._lister(kind)
         self.calls += 1
         w = watch.Watch()
+        self._watches.add(w)
         try:
             # timeout_seconds also disables the helper's silent 410 retry: we relist ourselves
             for event in w.stream(fn, *args, label_selector=selector, field_selector=fields,
@@ -278,6 +285,7 @@ class KubeClient:
             raise self._error(exc, f"watching {kind.plural}") from exc
         finally:
             w.stop()
+            self._watches.discard(w)
 
     def pod_log(self, name: str, *, container: str | None = None, follow: bool = False
                 ) -> Iterator[str]:

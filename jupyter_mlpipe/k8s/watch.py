@@ -90,7 +90,11 @@ class Watcher:
             self.on_error(exc)
 
     def stop(self, wait: float = 5.0) -> None:
+        """Ask the thread to end; it does at the next event or when the client closes its
+        streams (:meth:`KubeClient.close`), whichever is first."""
         self._stop.set()
+
+    def join(self, wait: float = 5.0) -> None:
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(wait)
 

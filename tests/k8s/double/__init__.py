@@ -135,9 +135,13 @@ class KubeDouble:
     def stream_log(self, handler: Any, ns: str, name: str, query: dict[str, str]) -> None:
         self.store.get("pods", ns, name)  # 404 when absent
         follow = query.get("follow") in ("true", "1")
-        handler.send_response(200)
-        handler.send_header("Content-Type", "text/plain")
-        handler.end_headers()
+        handler.start_stream("text/plain")
+        try:
+            self._log_lines(handler, ns, name, follow)
+        finally:
+            handler.end_stream()
+
+    def _log_lines(self, handler: Any, ns: str, name: str, follow: bool) -> None:
         sent = 0
         key = (ns, name)
         while True:
@@ -147,9 +151,7 @@ class KubeDouble:
                 if not lines and follow and not finished:
                     self.store.cond.wait(0.5)
                     continue
-            for line in lines:
-                handler.wfile.write(line.encode() + b"\n")
-            handler.wfile.flush()
+            handler.chunk(b"".join(line.encode() + b"\n" for line in lines))
             sent += len(lines)
             if not follow or (finished and not lines):
                 return

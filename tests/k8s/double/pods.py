@@ -87,6 +87,8 @@ class LocalPod:
         env = {**os.environ, **{k: self._map(v) for k, v in resolve_env(
             self.pod, self.container).items()}}
         cwd = self.container.get("workingDir")
+        if self.killed.is_set():  # deleted before it started
+            return 137, False
         self.proc = subprocess.Popen(argv, env=env, cwd=cwd if cwd and os.path.isdir(cwd)
                                      else None, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, start_new_session=True)
@@ -99,8 +101,9 @@ class LocalPod:
             timer = threading.Timer(deadline, expire)
             timer.start()
         assert self.proc.stdout is not None
-        for raw in self.proc.stdout:
-            on_line(raw.decode("utf-8", "replace").rstrip("\n"))
+        with self.proc.stdout:
+            for raw in self.proc.stdout:
+                on_line(raw.decode("utf-8", "replace").rstrip("\n"))
         code = self.proc.wait()
         if timer is not None:
             timer.cancel()

@@ -99,17 +99,41 @@ class Handler(BaseHTTPRequestHandler):
                 "name": name, "uid": obj["metadata"]["uid"]}})
         raise ApiError(405, "MethodNotAllowed", self.command)
 
-    def _line(self, etype: str, obj: dict[str, Any]) -> None:
-        self.wfile.write(json.dumps({"type": etype, "object": obj}).encode() + b"\n")
+    def start_stream(self, content_type: str) -> None:
+        """Begin a chunked HTTP/1.1 response (how the API server streams watches and logs;
+        clients hand each chunk over as it arrives). End it with :meth:`end_stream`."""
+        self.protocol_version = "HTTP/1.1"
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Connection", "close")
+        self.end_headers()
+
+    def chunk(self, data: bytes) -> None:
+        if data:
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            self.wfile.flush()
+
+    def end_stream(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+
+    def _line(self, etype: str, obj: dict[str, Any]) -> None:
+        self.chunk(json.dumps({"type": etype, "object": obj}).encode() + b"\n")
 
     def _watch(self, plural: str, ns: str, query: dict[str, str]) -> None:
         store = self.server.store
         labels, fields = query.get("labelSelector", ""), query.get("fieldSelector", "")
         timeout = float(query.get("timeoutSeconds") or 300)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
+        self.start_stream("application/json")
+        try:
+            self._events(store, plural, ns, query, labels, fields, timeout)
+        finally:
+            self.end_stream()
+
+    def _events(self, store: ObjectStore, plural: str, ns: str, query: dict[str, str],
+                labels: str, fields: str, timeout: float) -> None:
         gone = ApiError(410, "Expired", "too old resource version").body()
         rv = query.get("resourceVersion", "")
         with store.cond:

@@ -1,0 +1,37 @@
+"""The Kubernetes executor as the executor contract suite sees it.
+
+It runs against the API double in ``run`` mode: the double's Job controller makes the pods and
+each pod runs its container command (the trial entry script, then the trial's argv) as a local
+process with the pod's environment, so exit codes, logs, timeouts and stop requests are real.
+The shared volumes are the test's own folders, mounted "at the same paths".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from jupyter_mlpipe.executors.kubernetes import KubernetesExecutor
+from jupyter_mlpipe.k8s.manifests import ClusterPaths
+from jupyter_mlpipe.store import Store
+
+from .double import KubeDouble
+
+
+def make_executor(double: KubeDouble, store: Store, **kwargs: Any) -> KubernetesExecutor:
+    paths = ClusterPaths(namespace=double.namespace, outputs_root=str(store.root),
+                         data_root=str(store.root), repos_root=str(store.root))
+    kwargs.setdefault("image", "python:3.11-slim")
+    kwargs.setdefault("watch_timeout", 5)
+    return KubernetesExecutor(store, double.client(), paths, **kwargs)
+
+
+def kubernetes_executor(store: Store) -> Iterator[KubernetesExecutor]:
+    """Factory for ``tests/contract``: yields an executor wired to a fresh double."""
+    with KubeDouble(namespace="contract", mode="run") as double:
+        executor = make_executor(double, store)
+        try:
+            yield executor
+        finally:
+            executor.stop(None)
+            executor.close()
