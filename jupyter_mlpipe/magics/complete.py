@@ -13,7 +13,6 @@ import shlex
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import MlpipeError
 from .config import SETTING_NAMES
 
 GROUP_VERBS = {"experiments", "plot", "best", "stop", "resume", "dashboard", "attach"}
@@ -42,10 +41,8 @@ class Completer:
 
     def __call__(self, event: Any) -> list[str]:
         try:
-            return self.complete(
-                event.text_until_cursor if hasattr(event, "text_until_cursor") else event.line
-            )
-        except (MlpipeError, OSError, ValueError, KeyError):
+            return self.complete(getattr(event, "text_until_cursor", "") or event.line)
+        except Exception:  # completion must never break typing: offer nothing instead
             return []
 
     def complete(self, typed: str) -> list[str]:
