@@ -185,3 +185,4 @@ def test_sweep_chart_deploy_predict_in_the_sidebar(lab: Lab, page: Any) -> None:
     project.fill("")
     project.press("Enter")
     expect(panel.locator('.jp-mlpipe-group[data-group="1"]')).to_be_visible()
+    page.locator("#jupyter-mlpipe-panel").screenshot(path=str(ARTIFACTS / "panel-dark-sweeps.png"))
