@@ -1,11 +1,13 @@
 """Land a package folder atomically: build in a temporary sibling, then rename.
 
-Temporary siblings are named ``.<name>.tmp-<pid>-<token>`` (a folder being built) and
-``.<name>.old-<pid>-<token>`` (a replaced folder waiting for deletion under ``--force``). Both
-live in the destination root, so the final rename never crosses a file system. A process killed
-at any point leaves at most such hidden siblings, never a partial ``<name>/``; the next packaging
-call into the same root removes the siblings whose owner pid is no longer alive (and puts an
-``.old-`` folder back if its replacement never landed).
+Temporary siblings are named ``.<name>.tmp-<host>-<pid>-<token>`` (a folder being built) and
+``.<name>.old-<host>-<pid>-<token>`` (a replaced folder waiting for deletion under ``--force``).
+Both live in the destination root, so the final rename never crosses a file system. A process
+killed at any point leaves at most such hidden siblings, never a partial ``<name>/``; the next
+packaging call into the same root removes the siblings of this host whose owner pid is no longer
+alive (and puts an ``.old-`` folder back if its replacement never landed). The deployments root
+may be a shared volume: siblings of other hosts, whose pids mean nothing here, are only removed
+once untouched for :data:`FOREIGN_STALE_SECONDS`.
 """
 
 from __future__ import annotations
@@ -17,9 +19,15 @@ import os
 import re
 import secrets
 import shutil
+import socket
+import time
 from pathlib import Path
 
-_SIBLING = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)-[0-9a-f]+$")
+_SIBLING = re.compile(
+    r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<host>[a-z0-9-]*)-(?P<pid>\d+)-[0-9a-f]{8}$"
+)
+#: Age after which another host's leftover sibling counts as abandoned.
+FOREIGN_STALE_SECONDS = 24 * 3600
 _RENAME_NOREPLACE = 1
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -41,15 +49,29 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
+def host_tag() -> str:
+    """This host's name reduced to ``[a-z0-9-]`` (at most 32 characters) for sibling names."""
+    return re.sub(r"[^a-z0-9-]+", "-", socket.gethostname().lower())[:32].strip("-")
+
+
 def sibling(root: Path, name: str, kind: str) -> Path:
-    """A fresh hidden sibling path ``.<name>.<kind>-<pid>-<token>`` inside ``root``."""
-    return root / f".{name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
+    """A fresh hidden sibling path ``.<name>.<kind>-<host>-<pid>-<token>`` inside ``root``."""
+    return root / f".{name}.{kind}-{host_tag()}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def _abandoned(entry: Path, host: str, pid: int) -> bool:
+    if host == host_tag():
+        return not _pid_alive(pid)
+    try:
+        return time.time() - entry.lstat().st_mtime > FOREIGN_STALE_SECONDS
+    except OSError:
+        return False
 
 
 def clean_stale(root: Path) -> list[Path]:
     """Remove leftovers of killed packaging runs in ``root``; return what was removed.
 
-    Only hidden siblings matching the naming rule whose owner pid is dead are touched. An
+    Only hidden siblings matching the naming rule whose owner is gone are touched. An
     ``.old-`` folder whose ``<name>/`` is missing (killed between the two renames of a forced
     replace without an atomic exchange) is renamed back instead of deleted.
     """
@@ -58,7 +80,7 @@ def clean_stale(root: Path) -> list[Path]:
         return removed
     for entry in root.iterdir():
         match = _SIBLING.match(entry.name)
-        if not match or _pid_alive(int(match["pid"])):
+        if not match or not _abandoned(entry, match["host"], int(match["pid"])):
             continue
         final = root / match["name"]
         if match["kind"] == "old" and not final.exists():

@@ -87,19 +87,32 @@ def _dead_pid() -> int:
 
 
 def test_clean_stale_removes_dead_owners_only(tmp_path):
-    dead = _dead_pid()
+    dead, host = _dead_pid(), staging.host_tag()
     (tmp_path / "keep").mkdir()
-    (tmp_path / f".keep.tmp-{dead}-abcd").mkdir()
-    (tmp_path / f".live.tmp-{os.getpid()}-abcd").mkdir()
+    (tmp_path / f".keep.tmp-{host}-{dead}-abcd0123").mkdir()
+    (tmp_path / f".live.tmp-{host}-{os.getpid()}-abcd0123").mkdir()
     (tmp_path / ".unrelated").mkdir()
-    (tmp_path / f".gone.old-{dead}-beef").mkdir()
-    (tmp_path / f".gone.old-{dead}-beef" / "model.dat").write_text("old")
-    (tmp_path / f".keep.old-{dead}-0123").mkdir()
+    (tmp_path / f".gone.old-{host}-{dead}-beef0123").mkdir()
+    (tmp_path / f".gone.old-{host}-{dead}-beef0123" / "model.dat").write_text("old")
+    (tmp_path / f".keep.old-{host}-{dead}-01234567").mkdir()
+    fresh = tmp_path / f".keep.tmp-other-host-{dead}-abcd0123"
+    fresh.mkdir()
+    old = tmp_path / f".keep.tmp-other-host-{dead}-ffff0000"
+    old.mkdir()
+    os.utime(old, (0, 0))  # another host's leftover, untouched for ages
     removed = staging.clean_stale(tmp_path)
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == [f".live.tmp-{os.getpid()}-abcd", ".unrelated", "gone", "keep"]
+    assert names == [f".keep.tmp-other-host-{dead}-abcd0123",
+                     f".live.tmp-{host}-{os.getpid()}-abcd0123", ".unrelated", "gone", "keep"]
     assert (tmp_path / "gone" / "model.dat").read_text() == "old"  # put back: never landed
-    assert len(removed) == 2
+    assert len(removed) == 3
+
+
+def test_sibling_names_round_trip():
+    path = staging.sibling(Path("/r"), "my-model", "tmp")
+    match = staging._SIBLING.match(path.name)
+    assert match and match["name"] == "my-model" and match["host"] == staging.host_tag()
+    assert int(match["pid"]) == os.getpid()
 
 
 def test_land_refuses_existing_and_replaces_atomically(tmp_path):
