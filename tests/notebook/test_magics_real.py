@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
 
-from jupyter_mlpipe.api import Sweep
+from jupyter_mlpipe.api import Mlpipe, Sweep
+from jupyter_mlpipe.magics import register
 
 
 @pytest.mark.integration
 def test_the_whole_loop_from_magics(
-    shell: Any, tiny_project: str, capsys: pytest.CaptureFixture[str]
+    shell: Any, api: Mlpipe, tiny_project: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sweep = shell.run_cell_magic("mlpipe", "sweep --name real --wait", tiny_project)
     assert isinstance(sweep, Sweep) and sweep.status() == "succeeded"
@@ -38,6 +40,13 @@ def test_the_whole_loop_from_magics(
         assert prediction.values == [[2.0, 6.0]]
         table = shell.run_line_magic("mlpipe", "deployments")
         assert list(table.index) == ["tiny-real"]
+        # a restarted kernel finds the deployment in the store and can use it
+        InteractiveShell.clear_instance()
+        shell = InteractiveShell.instance()
+        register(shell, api=Mlpipe(api.settings))
+        assert list(shell.run_line_magic("mlpipe", "deployments").index) == ["tiny-real"]
+        again = shell.run_line_magic("mlpipe", "predict tiny-real '[[1.5]]'")
+        assert again.values == [[3.0]]
     finally:
         shell.run_line_magic("mlpipe", "undeploy tiny-real")
     assert "removed" in capsys.readouterr().out
