@@ -2,9 +2,10 @@
 
 Enabled on install by ``etc/jupyter/jupyter_server_config.d/jupyter_mlpipe.json``. Loading it
 creates one :class:`~jupyter_mlpipe.api.Mlpipe` (settings from the server's environment, as for
-the CLI) and one :class:`.operations.Operations` runner, and registers the handlers of
-:mod:`.handlers` under ``<base_url>/mlpipe/api/``. The routes are described in ``openapi.yaml``
-(served at ``mlpipe/api/openapi.json``).
+the CLI; the repos root defaults to the server's root folder) and one
+:class:`.operations.Operations` runner, and registers the handlers of :mod:`.handlers` under
+``<base_url>/mlpipe/api/``. The routes are described in ``openapi.yaml`` (served at
+``mlpipe/api/openapi.json``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def _load_jupyter_server_extension(server_app: Any) -> None:
     from .handlers import setup_handlers
     from .operations import Operations, OperationStore
 
-    api = Mlpipe()
+    api = Mlpipe(_settings(server_app))
     settings = api.settings
     operations = Operations(api, OperationStore(settings.outputs_root, settings.user))
     setup_handlers(server_app.web_app, api, operations)
@@ -32,6 +33,23 @@ def _load_jupyter_server_extension(server_app: Any) -> None:
         settings.outputs_root,
         settings.user,
     )
+
+
+def _settings(server_app: Any) -> Any:
+    """The settings in force, with the repos root defaulting to the server's root folder.
+
+    Paths typed in the sidebar (a spec file, a model folder) are then relative to the folder the
+    JupyterLab file browser shows, unless ``MLPIPE_REPOS_ROOT`` (or the config file) says
+    otherwise.
+    """
+    from pathlib import Path
+
+    from ..settings import Settings
+
+    settings = Settings.load()
+    if settings.sources.get("repos_root") == "default" and getattr(server_app, "root_dir", None):
+        settings = settings.replace(repos_root=str(Path(server_app.root_dir).resolve()))
+    return settings
 
 
 # jupyter_server calls this name for extensions loaded by module path as well.

@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from jupyter_mlpipe.store import Store
 from jupyter_mlpipe.store.files import append_jsonl, atomic_write_json
 
@@ -246,3 +248,19 @@ async def test_a_rewritten_metrics_log_is_reported_as_reset(
     )
     assert again["reset"] == [eid]
     assert again["points"][str(eid)]["loss"] == [[0, 1.0, 5.0]]
+
+
+@pytest.fixture
+def no_repos_root_setting(repos_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MLPIPE_REPOS_ROOT")
+
+
+async def test_repos_root_defaults_to_the_jupyter_root_folder(
+    no_repos_root_setting: None, jp_serverapp: Any, jp_root_dir: Path
+) -> None:
+    api = jp_serverapp.web_app.settings["mlpipe.api"]
+    assert api.settings.repos_root == jp_root_dir.resolve()
+
+
+async def test_an_explicit_repos_root_wins(jp_serverapp: Any, repos_root: Path) -> None:
+    assert jp_serverapp.web_app.settings["mlpipe.api"].settings.repos_root == repos_root.resolve()
