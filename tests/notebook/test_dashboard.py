@@ -150,3 +150,18 @@ def test_ship_and_predict_from_the_dashboard(api: Mlpipe, tiny_project: str) -> 
         dashboard.close()
         with contextlib.suppress(NotFound):  # not deployed when an assertion above failed
             api.undeploy("tiny-dash")
+
+
+def test_choosing_another_group_follows_it(board: Any, make_group: Any) -> None:
+    dashboard, first_group = board
+    other = make_group([{"lr": 1.0}], name="other")
+    other.log(other.experiments[0], 0, accuracy=0.9)
+    dashboard.tick()
+    assert {value for _, value in dashboard.view.groups.options} == {first_group.id, other.id}
+    dashboard.view.groups.value = other.id  # the user picks it: queued for the pump
+    dashboard.pump.stop()
+    dashboard.tick()
+    assert dashboard.group == other.id
+    assert list(dashboard.view.experiment.options) == other.experiments
+    assert list(dashboard.view.metric.options) == ["accuracy"]
+    assert f"group {other.id}" in dashboard.view.header.value
