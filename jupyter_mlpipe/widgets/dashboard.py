@@ -128,8 +128,9 @@ class Dashboard(w.VBox):
 
     def _reset(self, group: int | None) -> None:
         """Follow ``group`` from scratch (its points are read again from the start)."""
-        if getattr(self, "figure", None) is not None:
-            self.figure.close()
+        previous = getattr(self, "figure", None)
+        if previous is not None:
+            previous.close()
         self.group = group
         self.source = GroupSource(self.api, group, self.project) if group is not None else None
         self.series = SeriesStore(None)
