@@ -27,12 +27,7 @@ from jupyter_mlpipe.builders.base import BuildRequest
 from jupyter_mlpipe.builders.local import LocalBuilder
 from jupyter_mlpipe.packaging import read_lineage, write_package
 
-pytestmark = [
-    pytest.mark.integration,
-    # proc.run leaves its stdout pipe to the garbage collector (reported; remove once closed).
-    pytest.mark.filterwarnings("ignore:unclosed file:ResourceWarning"),
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-]
+pytestmark = pytest.mark.integration
 
 MODEL = '''import os
 
@@ -157,6 +152,7 @@ def test_build_push_pull_run_predict(tmp_path, build_env, registry):
     assert "RUN /s2i/bin/assemble" in (folder / "Dockerfile").read_text()
 
     name, port, run_log = f"mlpipe-test-{os.getpid()}", buildenv.free_port(), tmp_path / "run.log"
+    container = None
     try:
         started = time.monotonic()
         buildenv.run(["podman", "rmi", "--force", image], env, log)  # pull for real, not cached
@@ -176,6 +172,9 @@ def test_build_push_pull_run_predict(tmp_path, build_env, registry):
         assert answer["data"]["names"] == ["c0", "c1", "c2"]
     finally:
         proc.run(["podman", "stop", "--time", "5", name], env=env, timeout=60)
+        if container is not None:
+            proc.terminate_group(container.pid, 10.0)
+            container.wait(timeout=30)
         proc.run(["podman", "rmi", "--force", image], env=env, timeout=120)
     timings_path = build_env.cache / "last-build-chain.json"
     timings_path.write_text(json.dumps(timings, indent=2) + "\n")

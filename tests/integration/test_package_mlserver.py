@@ -21,12 +21,7 @@ import pytest
 from jupyter_mlpipe import proc
 from jupyter_mlpipe.packaging import write_package
 
-pytestmark = [
-    pytest.mark.integration,
-    # proc.run leaves its stdout pipe to the garbage collector (reported; remove once closed).
-    pytest.mark.filterwarnings("ignore:unclosed file:ResourceWarning"),
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-]
+pytestmark = pytest.mark.integration
 
 MLSERVER = "mlserver==1.7.1"
 
