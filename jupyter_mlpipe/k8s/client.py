@@ -121,12 +121,16 @@ class KubeClient:
         """A client for ``settings.kubeconfig`` / in-cluster config and ``settings.namespace``."""
         return cls(load_configuration(settings.kubeconfig), settings.namespace)
 
-    def close(self) -> None:
-        """Close connections, ending open watches at once (their threads see the stream end)."""
+    def close_watches(self) -> None:
+        """End every open watch of this client now (their threads see the stream end)."""
         for w in list(self._watches):
             resp = getattr(w, "_resp", None)  # the helper keeps the open response here
             if resp is not None and hasattr(resp, "shutdown"):
                 resp.shutdown()
+
+    def close(self) -> None:
+        """Close connections, ending open watches at once."""
+        self.close_watches()
         self.api.close()
 
     # -- error handling -----------------------------------------------------------------------

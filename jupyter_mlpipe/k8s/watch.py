@@ -9,6 +9,7 @@ and retry; watching is a read, so repeating it is safe.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -37,7 +38,7 @@ def events(client: KubeClient, kind: Kind, selector: str = "", fields: str = "",
     version = ""
     delay = 0.2
     while not stop.is_set():
-        left = timeout if deadline is None else int(deadline - time.monotonic())
+        left = timeout if deadline is None else math.ceil(deadline - time.monotonic())
         if left <= 0:
             return
         try:

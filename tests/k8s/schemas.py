@@ -34,7 +34,8 @@ def validate_core(obj: dict[str, Any]) -> None:
 def crd_schema(filename: str, version: str) -> dict[str, Any]:
     import yaml
 
-    crd = yaml.safe_load((need_schemas() / filename).read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the CRD files are large
+    crd = yaml.load((need_schemas() / filename).read_text(encoding="utf-8"), Loader=loader)
     for v in crd["spec"]["versions"]:
         if v["name"] == version:
             return v["schema"]["openAPIV3Schema"]  # type: ignore[no-any-return]
