@@ -252,14 +252,21 @@ class PredictHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def post(self, name: str) -> None:
         name = rq.name(name, "deployment")
-        payload = self.body().get("payload")
-        # Only JSON data reaches the API: a string could name a file on the server.
-        if isinstance(payload, list):
+        body = self.body()
+        payload, file = body.get("payload"), body.get("file")
+        if file is not None:
+            if payload is not None:
+                raise BadRequest("send 'payload' (JSON) or 'file' (a path), not both")
+            # An input file (PNG, JPEG, .npy, .json) must lie inside the repos root.
+            payload = rq.path_under(self.api.settings.repos_root, file, "file")
+        elif isinstance(payload, list):
             payload = {"data": {"ndarray": payload}}
-        if not isinstance(payload, dict) or not payload:
+        # Only JSON data or a checked path reach the API: a bare string could name any file.
+        if not isinstance(payload, (dict, Path)) or not payload:
             raise BadRequest(
-                "field 'payload' must be a Seldon request object like "
-                '{"data": {"ndarray": [[...]]}} or an array'
+                "send 'payload' — a Seldon request object like "
+                '{"data": {"ndarray": [[...]]}} or an array — or \'file\', a path inside '
+                f"{self.api.settings.repos_root}"
             )
         prediction = await self.call(self.api.predict, name, payload)
         self.reply({"name": name, "prediction": jsonable(prediction)})

@@ -5,6 +5,8 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import type { PredictInput } from './model';
+
 import {
   DeploymentsResponse,
   ErrorBody,
@@ -107,8 +109,8 @@ export const api = {
   operation: (opId: string): Promise<Operation> => requestAPI(`operations/${part(opId)}`),
   operations: (): Promise<OperationsResponse> => requestAPI('operations'),
   deployments: (): Promise<DeploymentsResponse> => requestAPI('deployments'),
-  predict: (name: string, payload: unknown): Promise<PredictResponse> =>
-    requestAPI(`deployments/${part(name)}/predict`, { method: 'POST', body: { payload } }),
+  predict: (name: string, input: PredictInput): Promise<PredictResponse> =>
+    requestAPI(`deployments/${part(name)}/predict`, { method: 'POST', body: input }),
   undeploy: (name: string): Promise<unknown> =>
     requestAPI(`deployments/${part(name)}`, { method: 'DELETE' })
 };

@@ -224,10 +224,8 @@ export class PanelController {
 
   async predict(name: string, text: string): Promise<void> {
     this._set({ predictError: null, prediction: null });
-    let payload: unknown;
     try {
-      payload = parsePayload(text);
-      const reply = await this.api.predict(name, payload);
+      const reply = await this.api.predict(name, parsePayload(text));
       // Show the model's answer (the Seldon response's data), not the transport envelope.
       const envelope = reply.prediction as { response?: { data?: unknown } };
       const shown = envelope.response?.data ?? reply.prediction;

@@ -274,25 +274,29 @@ export function formatValue(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
+/** What the predict box sends: inline JSON, or the path of an input file on the server. */
+export type PredictInput = { payload: unknown } | { file: string };
+
 /**
- * Parse the predict box: JSON text (an array or a Seldon request object).
+ * Parse the predict box: JSON text (an array or a Seldon request object), or a path to a
+ * PNG / JPEG / .npy / .json file inside the project folder (anything not starting with [ or {).
  * @throws Error with a message saying what to type instead.
  */
-export function parsePayload(text: string): unknown {
+export function parsePayload(text: string): PredictInput {
   const trimmed = text.trim();
   if (!trimmed) {
-    throw new Error('type a JSON array like [[1, 2, 3]] or {"data": {"ndarray": [[1, 2]]}}');
+    throw new Error(
+      'type a JSON array like [[1, 2, 3]], {"data": {"ndarray": [[1, 2]]}} or a file path'
+    );
   }
-  let value: unknown;
+  if (!trimmed.startsWith('[') && !trimmed.startsWith('{')) {
+    return { file: trimmed };
+  }
   try {
-    value = JSON.parse(trimmed);
+    return { payload: JSON.parse(trimmed) };
   } catch (error) {
     throw new Error(`not valid JSON (${(error as Error).message}) — e.g. [[1, 2, 3]]`);
   }
-  if (value === null || typeof value !== 'object') {
-    throw new Error('the payload must be a JSON array or object, e.g. [[1, 2, 3]]');
-  }
-  return value;
 }
 
 /** The best experiment of `rows` by the last value of `metric` (null if none has it). */

@@ -171,10 +171,13 @@ describe('PanelController', () => {
     });
     controller = new PanelController(fakeApi({ predict }));
     await controller.predict('m', '[[1, 2]]');
+    expect(predict).toHaveBeenLastCalledWith('m', { payload: [[1, 2]] });
     expect(controller.state.prediction).toEqual({ name: 'm', text: '{"ndarray":[[2,4]]}' });
-    await controller.predict('m', '"/etc/passwd"');
-    expect(controller.state.predictError).toMatch(/array or object/);
-    expect(predict).toHaveBeenCalledTimes(1);
+    await controller.predict('m', 'digit.png');
+    expect(predict).toHaveBeenLastCalledWith('m', { file: 'digit.png' });
+    await controller.predict('m', '[[1,');
+    expect(controller.state.predictError).toMatch(/not valid JSON/);
+    expect(predict).toHaveBeenCalledTimes(2);
   });
 
   it('keeps an action error for the user instead of throwing', async () => {

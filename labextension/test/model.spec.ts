@@ -184,14 +184,17 @@ describe('summaries', () => {
 });
 
 describe('predict payload', () => {
-  it('accepts arrays and objects', () => {
-    expect(parsePayload(' [[1, 2]] ')).toEqual([[1, 2]]);
-    expect(parsePayload('{"data": {"ndarray": [1]}}')).toEqual({ data: { ndarray: [1] } });
+  it('accepts arrays and objects as inline JSON', () => {
+    expect(parsePayload(' [[1, 2]] ')).toEqual({ payload: [[1, 2]] });
+    expect(parsePayload('{"data": {"ndarray": [1]}}')).toEqual({ payload: { data: { ndarray: [1] } } });
+  });
+
+  it('takes anything else as a file path for the server to check', () => {
+    expect(parsePayload(' notebooks/mnist/digit.png ')).toEqual({ file: 'notebooks/mnist/digit.png' });
   });
 
   it('explains what to type on bad input', () => {
     expect(() => parsePayload('')).toThrow(/JSON array/);
     expect(() => parsePayload('[1,')).toThrow(/not valid JSON/);
-    expect(() => parsePayload('"a/file.png"')).toThrow(/array or object/);
   });
 });

@@ -155,12 +155,18 @@ def test_sweep_chart_deploy_predict_in_the_sidebar(lab: Lab, page: Any) -> None:
     expect(deployment.locator(".jp-mlpipe-health")).to_have_text("healthy", timeout=60_000)
 
     # Predict from the box: the model multiplies by its fitted weight.
-    panel.get_by_label("Prediction payload (JSON)").fill("[[1.0, 2.0]]")
+    box = panel.get_by_label("Prediction input (JSON or a file path)")
+    box.fill("[[1.0, 2.0]]")
     panel.get_by_role("button", name="Predict").click()
     answer = panel.locator("pre.jp-mlpipe-prediction")
     expect(answer).to_be_visible()
     values = json.loads(answer.inner_text())["ndarray"][0]
     assert values[0] > 2.0 and abs(values[1] - 2 * values[0]) < 1e-9, values
+    # ... or from an input file in the project folder
+    (lab.roots / "repos" / "input.json").write_text("[[10.0]]")
+    box.fill("input.json")
+    panel.get_by_role("button", name="Predict").click()
+    expect(answer).to_contain_text(f"{values[0] * 10:.6}"[:6])
 
     _widen_sidebar(page, 320)
     light_bg = _screenshots(page, "light")

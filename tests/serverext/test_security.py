@@ -171,6 +171,9 @@ async def test_malformed_reads_are_client_errors(
         (("operations",), {"action": "deploy-best", "name": "x", "group": 1}, "BadRequest"),
         (("deployments", "x", "predict"), {"payload": "/etc/passwd"}, "BadRequest"),
         (("deployments", "x", "predict"), {}, "BadRequest"),
+        (("deployments", "x", "predict"), {"file": "/etc/passwd"}, "InvalidName"),
+        (("deployments", "x", "predict"), {"file": "../../etc/passwd"}, "InvalidName"),
+        (("deployments", "x", "predict"), {"file": "a.png", "payload": [1]}, "BadRequest"),
         (("deployments", "Bad_Name", "predict"), {"payload": [1]}, "InvalidName"),
     ],
 )

@@ -52,7 +52,7 @@ export function Deployments(props: DeploymentsProps): JSX.Element {
             </select>
           </label>
           <textarea className="jp-mlpipe-textarea jp-mlpipe-payload" rows={3} value={payload}
-            aria-label="Prediction payload (JSON)" onChange={e => setPayload(e.target.value)} />
+            aria-label="Prediction input (JSON or a file path)" onChange={e => setPayload(e.target.value)} />
           <button type="submit" className="jp-mlpipe-button jp-mod-accept">Predict</button>
           {predictError ? <div className="jp-mlpipe-error" role="alert">{predictError}</div> : null}
           {prediction ? (
