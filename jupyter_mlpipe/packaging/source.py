@@ -146,22 +146,44 @@ def imported_modules(trees: list[ast.Module]) -> set[str]:
     return names
 
 
-def infer_requirements(files: tuple[Path, ...]) -> list[str]:
-    """Distributions the model code needs: third-party imports of the chosen ``.py`` files.
+#: Imports that never belong in a serving image's requirements: the project itself and the
+#: Polyaxon compatibility shim it provides to training code.
+_NEVER_REQUIRED = frozenset({"jupyter_mlpipe", "polyaxon_helper", "polyaxon_client"})
 
-    Standard-library modules and the package's own modules are left out. Versions are not
-    pinned: the builder image brings its own pins (Seldon 1.17.1 needs numpy < 1.27), and the
-    training environment's versions are recorded in the lineage instead.
+
+def _parse(path: Path) -> ast.Module | None:
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+
+
+def infer_requirements(files: tuple[Path, ...], root: Path, entry: str) -> list[str]:
+    """Distributions the model needs: third-party imports reachable from its module.
+
+    Starting at ``<root>/<entry>.py``, local modules and packages it imports are followed (so a
+    training script or a notebook helper lying next to the model adds nothing), standard-library
+    modules are left out, and import names are mapped to distribution names where they differ.
+    Versions are not pinned: the builder image brings its own pins (Seldon 1.17.1 needs
+    numpy < 1.27), and the training environment's versions are recorded in the lineage instead.
     """
-    trees = []
+    modules: dict[str, list[Path]] = {}
     for path in files:
-        if path.suffix != ".py":
-            continue
-        try:
-            trees.append(ast.parse(path.read_text(encoding="utf-8")))
-        except (SyntaxError, UnicodeDecodeError):
-            continue
-    local = {p.stem for p in files if p.suffix == ".py"} | {p.parent.name for p in files}
+        if path.suffix == ".py":
+            top = path.relative_to(root).parts[0]
+            modules.setdefault(top[:-3] if top.endswith(".py") else top, []).append(path)
     stdlib = set(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
-    third_party = imported_modules(trees) - local - stdlib
-    return sorted({_DISTRIBUTIONS.get(name, name) for name in third_party}, key=str.lower)
+    seen: set[str] = set()
+    todo, third_party = [entry], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        trees = [t for t in map(_parse, modules.get(name, ())) if t is not None]
+        for imported in imported_modules(trees):
+            if imported in modules:
+                todo.append(imported)
+            elif imported not in stdlib and imported not in _NEVER_REQUIRED:
+                third_party.add(imported)
+    return sorted({_DISTRIBUTIONS.get(n, n) for n in third_party}, key=str.lower)

@@ -62,12 +62,13 @@ def _sigterm_cleans_up() -> Iterator[None]:
 
 
 def _requirement_lines(
-    requirements: str | os.PathLike[str] | Sequence[str] | None, sources: SourceFiles
+    requirements: str | os.PathLike[str] | Sequence[str] | None, sources: SourceFiles,
+    model_class: str,
 ) -> list[str]:
     if requirements is None:
         if sources.requirements is not None:
             return sources.requirements.read_text(encoding="utf-8").splitlines()
-        return infer_requirements(sources.files)
+        return infer_requirements(sources.files, sources.folder, model_class)
     if isinstance(requirements, (str, os.PathLike)):
         path = Path(requirements).expanduser()
         if not path.is_file():
@@ -251,7 +252,7 @@ def write_package(
     sources = select_sources(Path(source))
     check_model_class(sources.folder, model_class)
     paths = _check_checkpoints(checkpoints, sources)
-    reqs = _requirement_lines(requirements, sources)
+    reqs = _requirement_lines(requirements, sources, model_class)
     _check_space(root, paths)
     tmp = staging.sibling(root, name, "tmp")
     # The SIGTERM guard wraps the cleanup, so the signal is re-delivered only once the

@@ -159,7 +159,10 @@ def test_source_rule_skips_subfolders_hidden_and_checkpoints(tmp_path):
     chosen = select_sources(Path(tmp_path))
     assert [p.relative_to(tmp_path).as_posix() for p in chosen.files] == [
         "A.py", "B.py", "pkg/__init__.py", "pkg/sub/__init__.py"]
-    assert infer_requirements(chosen.files) == ["pillow", "scikit-learn", "scipy"]
+    assert infer_requirements(chosen.files, tmp_path, "A") == ["pillow", "scikit-learn"]
+    (tmp_path / "A.py").write_text("import pkg.sub\nimport jupyter_mlpipe\n")
+    assert infer_requirements(chosen.files, tmp_path, "A") == ["scipy"]  # through pkg/__init__
+    assert infer_requirements(chosen.files, tmp_path, "B") == ["pillow"]
 
 
 def test_land_never_replaces_even_an_empty_folder(tmp_path, monkeypatch):

@@ -86,6 +86,14 @@ def test_seldon_layout_env_requirements_and_lineage(tmp_path, src, ckpt):
     assert not list((tmp_path / "deployments").glob(".*"))
 
 
+def test_requirements_follow_the_model_module_only(tmp_path, src, ckpt):
+    (src / "run.py").write_text("import sklearn\nfrom jupyter_mlpipe import tracking\n")
+    (src / "plotting.py").write_text("import matplotlib\n")
+    info = _write(tmp_path / "d", src, ckpt)
+    assert (Path(info.path) / "requirements.txt").read_text().split() == ["numpy", "torch"]
+    assert (Path(info.path) / "run.py").exists()  # copied, but adds no requirement
+
+
 def test_requirements_from_list_file_and_source(tmp_path, src, ckpt):
     info = _write(tmp_path / "d", src, ckpt, name="a", requirements=["numpy", "numpy", "scipy"])
     assert (Path(info.path) / "requirements.txt").read_text() == "numpy\nscipy\n"
