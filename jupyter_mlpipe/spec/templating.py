@@ -83,24 +83,25 @@ def check_template(
         SpecError: a Jinja syntax error, or an unknown name (with "did you mean" and the known
             names), located at ``at``.
     """
-    from jinja2 import TemplateSyntaxError, meta
+    from jinja2 import TemplateError, meta
 
     env = environment()
     try:
         ast = env.parse(source)
-    except TemplateSyntaxError as exc:
+        undeclared = meta.find_undeclared_variables(ast)  # compiles: unknown filters fail here
+    except TemplateError as exc:
         raise ctx.error(
             at,
             f"the template in {what} does not compile ({exc.message})",
             source,
-            "close every {{ with }} and check the expression",
+            "close every {{ with }}, use only Jinja's built-in filters and tests",
         ) from None
     except (RecursionError, MemoryError):
         raise ctx.error(
             at, f"the template in {what} is nested too deeply", source, "simplify the expression"
         ) from None
     known = set(known)
-    for name in sorted(meta.find_undeclared_variables(ast)):
+    for name in sorted(undeclared):
         if name not in known and name not in env.globals:
             raise ctx.error(
                 at,
@@ -220,6 +221,11 @@ def check_node_templates(node: Node, known: Iterable[str], ctx: Context, what: s
             check_template(current.value, known, ctx, current, what)
 
 
+#: Shell control operators: a command run without a shell would pass them on as arguments.
+SHELL_OPERATORS = frozenset({"|", "||", "&", "&&", ";", ";;", ">", ">>", "<", "<<", "2>", "2>&1",
+                             "&>", "|&"})
+
+
 def check_command(cmd: str, known: Iterable[str], ctx: Context, at: tuple[int, int]) -> None:
     """Validate ``run.cmd`` at parse time: it splits, and every argument compiles with known
     names only.
@@ -235,6 +241,16 @@ def check_command(cmd: str, known: Iterable[str], ctx: Context, at: tuple[int, i
         ) from None
     if not tokens:
         raise ctx.error(at, "'run.cmd' is empty", cmd, "write the command to run")
+    operators = [t for t in tokens if t in SHELL_OPERATORS]
+    if operators:
+        raise ctx.error(
+            at,
+            f"'run.cmd' runs without a shell, so {operators[0]!r} would reach the program as an"
+            " argument",
+            cmd,
+            "put the steps in a script and run that, or move set-up commands to"
+            " 'build.build_steps'",
+        )
     known = set(known)
     for token in tokens:
         if is_template(token):
