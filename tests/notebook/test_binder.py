@@ -54,5 +54,5 @@ def test_post_build_installs_the_project_and_enables_the_extension() -> None:
     assert os.access(post, os.X_OK)
     text = post.read_text(encoding="utf-8")
     assert "pip install --no-deps ." in text
-    assert "jupyter server extension enable --sys-prefix jupyter_mlpipe" in text
+    assert "jupyter server extension enable --sys-prefix jupyter_mlpipe.serverext" in text
     assert (BINDER / "runtime.txt").read_text().strip().startswith("python-3.")
