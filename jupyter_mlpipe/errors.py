@@ -7,6 +7,7 @@ in the CLI, JSON errors in the server extension)::
     MlpipeError
     ├── SpecError            a polyaxonfile is wrong: file:line:col, rule, value, fix
     ├── ConfigError          a setting has a bad value or an optional part is not installed
+    ├── InvalidArgument      a command or API call got a value it cannot use
     ├── InvalidName          a name is not a DNS-1123 label or tries to leave its folder
     ├── NotFound             no such group, experiment, deployment or package
     ├── StoreError           the outputs volume holds something unreadable
@@ -99,6 +100,12 @@ class SpecError(MlpipeError):
 
 class ConfigError(MlpipeError):
     """A setting has a bad value, or an optional dependency is missing."""
+
+    exit_code = 2
+
+
+class InvalidArgument(MlpipeError):
+    """A command or API call got an argument it cannot use (a usage mistake, exit code 2)."""
 
     exit_code = 2
 

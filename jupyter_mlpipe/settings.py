@@ -47,6 +47,13 @@ def _parse_path(text: str) -> Path:
     return Path(os.path.expanduser(text)).resolve()
 
 
+def _parse_seconds(text: str) -> float:
+    value = float(text)
+    if not (value >= 0 and value < 86400):  # also refuses nan and inf
+        raise ValueError(f"expected a number of seconds from 0 to 86400, got {text!r}")
+    return value
+
+
 def _parse_choice(*choices: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in choices:
@@ -118,7 +125,7 @@ REGISTRY: tuple[Setting, ...] = (
     ),
     Setting(
         "stop_grace",
-        float,
+        _parse_seconds,
         lambda: 10.0,
         "seconds between SIGTERM and SIGKILL when stopping a trial or a server",
     ),
@@ -154,7 +161,7 @@ REGISTRY: tuple[Setting, ...] = (
     Setting(
         "builder_image",
         str,
-        lambda: "seldonio/seldon-core-s2i-python3:1.17.1",
+        lambda: "docker.io/seldonio/seldon-core-s2i-python3:1.17.1",
         "the Seldon python builder image the rendered Dockerfile starts FROM",
     ),
 )
@@ -291,7 +298,7 @@ def save_setting(name: str, value: str) -> Path:
     """
     if name not in _BY_NAME:
         raise ConfigError(f"unknown setting {name!r} — known: {', '.join(_BY_NAME)}")
-    _convert(_BY_NAME[name], value, "mlpipe config")
+    _convert(_BY_NAME[name], value, "the value")
     import yaml
 
     path = config_file()

@@ -7,6 +7,7 @@ of its own between calls beyond its settings: every answer is read from the stor
 from __future__ import annotations
 
 import getpass
+import logging
 import secrets
 import socket
 import time
@@ -14,13 +15,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import MlpipeError, NotFound, SpecError
+from ..errors import InvalidArgument, MlpipeError, NotFound, SpecError
 from ..settings import Settings, save_setting
 from ..store import SUCCEEDED, DeploymentStore, GroupRecord, Store, validate_name
 from .models import ModelVerbs
 from .records import ExperimentInfo, GroupInfo
 from .sweeps import Sweep, project_dir_of, start_supervisor
 from .tables import experiment_info, experiments_frame, group_counts, group_info, groups_frame
+
+log = logging.getLogger("jupyter_mlpipe")
 
 
 class Mlpipe(ModelVerbs):
@@ -40,6 +43,13 @@ class Mlpipe(ModelVerbs):
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         base = settings or Settings.load()
         self.settings = base.replace(**overrides) if overrides else base
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return (
+            f"Mlpipe(project={s.project!r}, outputs_root='{s.outputs_root}',"
+            f" backend={s.backend!r})"
+        )
 
     # -- helpers ------------------------------------------------------------------------------
     def _store(self, project: str | None = None) -> Store:
@@ -93,12 +103,14 @@ class Mlpipe(ModelVerbs):
         label = str(file) if file is not None else "<spec>"
         if text is None:
             if file is None:
-                raise MlpipeError("sweep needs a spec: give a file (-f FILE) or the spec text")
+                raise InvalidArgument("sweep needs a spec: give a file (-f FILE) or the spec text")
             try:
                 text = Path(file).read_text(encoding="utf-8")
-            except OSError as exc:
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
                 raise SpecError(
-                    "cannot read the spec file", str(file), "check the path", file=label
+                    f"cannot read the spec file ({reason})", str(file), "check the path",
+                    file=label,
                 ) from exc
         spec = parse_spec(text, file=label)
         backend = backend or self.settings.backend
@@ -106,11 +118,18 @@ class Mlpipe(ModelVerbs):
         tuning = spec.hptuning
         seed = tuning.seed if tuning is not None and tuning.seed is not None else (
             secrets.randbelow(2**31))
+        for warning in spec.warnings:
+            log.warning("%s: %s", label, warning)
         planned = make_search(spec, seed=seed).planned
+        # Render the commands now, so a template that fails for some params fails here, located,
+        # rather than in the supervisor (all of them for a dry run, the first thousand else).
+        plan = self._dry_run(store, spec, "local", seed, limit=None if dry_run else 1000)
         if dry_run:
-            return self._dry_run(store, spec, backend, seed)
-        if retries < 0 or (timeout is not None and timeout <= 0):
-            raise MlpipeError(f"retries must be >= 0 and timeout > 0, got {retries}, {timeout}")
+            return plan if backend == "local" else self._dry_run(store, spec, backend, seed)
+        if retries < 0:
+            raise InvalidArgument(f"--retries must be 0 or more, got {retries}")
+        if timeout is not None and not timeout > 0:
+            raise InvalidArgument(f"--timeout must be a positive number of seconds, got {timeout}")
         record = store.create_group(
             lambda gid: GroupRecord(
                 id=gid,
@@ -145,7 +164,9 @@ class Mlpipe(ModelVerbs):
             handle.wait(progress=progress)
         return handle
 
-    def _dry_run(self, store: Store, spec: Any, backend: str, seed: int) -> list[dict]:
+    def _dry_run(
+        self, store: Store, spec: Any, backend: str, seed: int, limit: int | None = None
+    ) -> list[dict]:
         """What a sweep would run: manifests (kubernetes), or params and argv per experiment.
 
         Adaptive searches list only what they would start before any result is known.
@@ -157,8 +178,8 @@ class Mlpipe(ModelVerbs):
 
             return sweep_documents(spec, store, self.settings)
         search = make_search(spec, seed=seed)
-        docs = []
-        while (s := search.ask()) is not None:
+        docs: list[dict[str, Any]] = []
+        while (limit is None or len(docs) < limit) and (s := search.ask()) is not None:
             params = spec.params_for(s.params)
             docs.append({"number": s.number, "params": params, "argv": spec.render_command(params)})
             search.tell(s.number, None, failed=False)
@@ -173,14 +194,16 @@ class Mlpipe(ModelVerbs):
         store = self._store(project)
         record = self._group_record(group, project)
         if record.status in ("created", "running"):
-            raise MlpipeError(f"group {group} is {record.status}; nothing to resume")
+            raise InvalidArgument(f"group {group} is {record.status}; nothing to resume")
         lost = [e for e in store.experiments(group) if e.state.reason == "lost"]
         if record.status != "failed" or not (lost or "supervisor" in record.message):
-            raise MlpipeError(
+            raise InvalidArgument(
                 f"group {group} ended normally ({record.status}); start a new sweep to run it again"
             )
         store.write_group(
-            record.evolve(status="created", finished=None, supervisor=None, created=time.time())
+            record.evolve(
+                status="created", finished=None, supervisor=None, message="", resumed=time.time()
+            )
         )
         store.log_event(group, "resumed")
         start_supervisor(store, group, self.settings)
@@ -235,24 +258,56 @@ class Mlpipe(ModelVerbs):
             self._group_record(group, project)  # reconcile, so a dead supervisor ends the follow
             return store.read_status(eid).is_final
 
-        return follow_file(store.log_path(eid), done)
+        def lines() -> Iterator[str]:
+            yield from follow_file(store.log_path(eid), done)
+            state = store.read_status(eid)
+            yield f"--- experiment {eid} {state.status}" + (
+                f": {state.message}\n" if state.message else "\n")
+
+        return lines()
 
     def stop(
         self, group: int | None = None, *, experiment: int | None = None, project: str | None = None
-    ) -> None:
-        """Ask the supervisor to stop a group or one experiment (SIGTERM, grace, SIGKILL)."""
+    ) -> str:
+        """Ask the supervisor to stop a group or one experiment (SIGTERM, grace, SIGKILL).
+
+        Returns:
+            What was done, as a sentence (nothing is done for work that already ended).
+
+        Raises:
+            InvalidArgument: neither given, or the experiment is not in the given group.
+        """
         store = self._store(project)
+        if experiment is None and group is None:
+            raise InvalidArgument("stop needs a group id or --experiment ID")
         if experiment is not None:
             gid = store.group_of(int(experiment))
+            if group is not None and int(group) != gid:
+                raise InvalidArgument(f"experiment {experiment} is in group {gid}, not {group}")
+            state = store.read_status(int(experiment))
+            if state.is_final:
+                return f"experiment {experiment} already ended ({state.status})"
             store.request_stop(gid, int(experiment))
             store.log_event(gid, "stop-requested", experiment=int(experiment))
-        elif group is not None:
-            store.read_group(int(group))
-            store.request_stop(int(group))
-            store.log_event(int(group), "stop-requested")
+            what = f"experiment {experiment}"
         else:
-            raise MlpipeError("stop needs a group id or --experiment ID")
-        self._group_record(gid if experiment is not None else int(group), project)  # type: ignore[arg-type]
+            gid = int(group)  # type: ignore[arg-type]
+            record = self._group_record(gid, project)
+            if record.status not in ("created", "running"):
+                return f"group {gid} already ended ({record.status})"
+            store.request_stop(gid)
+            store.log_event(gid, "stop-requested")
+            what = f"group {gid}"
+        self._group_record(gid, project)
+        grace = self.settings.stop_grace
+        return f"stop requested for {what}: SIGTERM now, SIGKILL after {grace:g}s"
+
+    def metric_names(self, group: int, project: str | None = None) -> list[str]:
+        """The metrics any experiment of the group has logged so far, sorted."""
+        store = self._store(project)
+        self._group_record(group, project)
+        return sorted({m for r in store.experiments(int(group))
+                       for m in experiment_info(store.project, r).metrics})
 
     def best(
         self, group: int, metric: str, mode: str = "max", project: str | None = None
@@ -272,6 +327,9 @@ class Mlpipe(ModelVerbs):
         scored = [i for i in infos if i.status == SUCCEEDED and metric in i.metrics]
         if not scored:
             seen = sorted({m for i in infos for m in i.metrics})
+            if not any(i.status == SUCCEEDED for i in infos):
+                raise NotFound(f"no experiment of group {group} has succeeded yet — wait for one"
+                               f" (`mlpipe experiments {group}` shows their progress)")
             raise NotFound(
                 f"no succeeded experiment of group {group} logged {metric!r}"
                 + (f" — metrics logged: {', '.join(seen)}" if seen else "")

@@ -73,6 +73,7 @@ def experiments_frame(records: list[ExperimentRecord], sort: str | None = None) 
         row.update(last)
         row.update({f"{k}.min": v for k, v in lo.items()})
         row.update({f"{k}.max": v for k, v in hi.items()})
+        row["message"] = s.message
         rows.append(row)
     frame = pd.DataFrame(rows)
     if frame.empty:
@@ -83,17 +84,19 @@ def experiments_frame(records: list[ExperimentRecord], sort: str | None = None) 
     if sort:
         column = sort.lstrip("-")
         if column not in frame.columns and column != "id":
-            from ..errors import MlpipeError
+            from ..errors import InvalidArgument
 
-            raise MlpipeError(
+            raise InvalidArgument(
                 f"cannot sort by {column!r}: no such column — columns are"
                 f" {', '.join(map(str, frame.columns))}"
             )
-        frame = (
-            frame.sort_index(ascending=not sort.startswith("-"))
-            if column == "id"
-            else frame.sort_values(column, ascending=not sort.startswith("-"))
-        )
+        ascending = not sort.startswith("-")
+        if column == "id":
+            return frame.sort_index(ascending=ascending)
+        try:
+            return frame.sort_values(column, ascending=ascending)
+        except TypeError:  # mixed value types (numbers and strings): order by their text
+            return frame.sort_values(column, ascending=ascending, key=lambda c: c.astype(str))
     return frame
 
 
@@ -159,4 +162,4 @@ def groups_frame(infos: list[GroupInfo]) -> Any:
 def _ts(value: float | None) -> Any:
     import pandas as pd
 
-    return pd.NaT if value is None else pd.Timestamp(value, unit="s")
+    return pd.NaT if value is None else pd.Timestamp(value, unit="s", tz="UTC")

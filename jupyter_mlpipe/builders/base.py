@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 #: The Seldon python builder image the rendered Dockerfile starts FROM by default.
-DEFAULT_BUILDER_IMAGE = "seldonio/seldon-core-s2i-python3:1.17.1"
+DEFAULT_BUILDER_IMAGE = "docker.io/seldonio/seldon-core-s2i-python3:1.17.1"
 
 OnLine = Callable[[str], None]
 

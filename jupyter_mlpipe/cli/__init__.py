@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -22,14 +24,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ArgError as exc:
         print(exc, file=sys.stderr)
         return exc.exit_code
+    _show_warnings()
     try:
         return _run(args)
     except MlpipeError as exc:
         print(f"mlpipe: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # `mlpipe logs 1 | head`: the reader left; leave quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as exc:  # e.g. an outputs root that is a file, or unreadable
+        print(f"mlpipe: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
-        print("interrupted (running work continues; stop it with `mlpipe stop`)", file=sys.stderr)
+        print(f"interrupted (running work continues; {_stop_hint(args)})", file=sys.stderr)
         return 130
+
+
+def _show_warnings() -> None:
+    """The API reports warnings (e.g. a capped random search) through logging: print them."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("mlpipe: %(levelname)s: %(message)s"))
+    logger = logging.getLogger("jupyter_mlpipe")
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+
+
+def _project_flag(args: object) -> str:
+    project = getattr(args, "project", None)
+    return f" -p {project}" if project else ""
+
+
+def _stop_hint(args: object) -> str:
+    if getattr(args, "verb", "") == "sweep":
+        return f"see `mlpipe groups{_project_flag(args)}` and stop it with `mlpipe stop GROUP`"
+    return "nothing was stopped"
 
 
 def _run(args: object) -> int:
@@ -41,6 +70,8 @@ def _run(args: object) -> int:
     api = Mlpipe()
     if getattr(args, "verb", "") == "build":
         args.on_line = lambda line: print(line, flush=True)  # type: ignore[attr-defined]
+    if getattr(args, "verb", "") == "plot":
+        args.terminal = True  # type: ignore[attr-defined]  # no live figures in a terminal
     result = run_command(args, api)  # type: ignore[arg-type]
     if isinstance(result, Sweep):
         return _report_sweep(result, args, EXIT_CODES)
@@ -57,7 +88,11 @@ def _report_sweep(handle: object, args: object, codes: dict[str, int]) -> int:
         + (f" — {record.message}" if record.message else "")
     )
     if not getattr(args, "wait", False):
-        print(f"follow it with `mlpipe experiments {record.id}` or `mlpipe logs EXPERIMENT -F`")
+        flag = _project_flag(args)
+        print(
+            f"follow it with `mlpipe experiments {record.id}{flag}`"
+            f" or `mlpipe logs EXPERIMENT -F{flag}`"
+        )
         return 0
     render(handle.experiments())  # type: ignore[attr-defined]
     return codes.get(record.status, 1)

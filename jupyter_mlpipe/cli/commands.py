@@ -11,12 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 from ..api import Mlpipe
-from ..errors import MlpipeError
+from ..errors import InvalidArgument
 
 
 def _sweep(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
     if not a.file and text is None:
-        raise MlpipeError("sweep needs -f FILE (or, in a notebook, the spec as a %%mlpipe cell)")
+        raise InvalidArgument(
+            "sweep needs -f FILE (or, in a notebook, the spec as a %%mlpipe cell)"
+        )
     return api.sweep(
         a.file,
         text=text,
@@ -31,20 +33,20 @@ def _sweep(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
 
 
 def _plot(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
+    """In a terminal: write PNGs (``--save``, default ``group-N.png``); in a notebook: live."""
     handle = api.handle(a.group, project=a.project)
-    if a.save:
+    logged = api.metric_names(a.group, project=a.project)
+    unknown = [m for m in a.metric if logged and m not in logged]
+    if unknown:
+        raise InvalidArgument(
+            f"group {a.group} logged no metric {unknown[0]!r} — it logged {', '.join(logged)}"
+        )
+    if a.save or getattr(a, "terminal", False):
         from ..plots import save_png
 
-        return save_png(api, a.group, tuple(a.metric), a.save, project=a.project)
+        path = a.save or f"group-{a.group}.png"
+        return save_png(api, a.group, tuple(a.metric), path, project=a.project)
     return handle.plot(tuple(a.metric))
-
-
-def _stop(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
-    if a.group is None and a.experiment is None:
-        raise MlpipeError("stop needs a GROUP id or --experiment ID")
-    api.stop(a.group, experiment=a.experiment, project=a.project)
-    what = f"experiment {a.experiment}" if a.experiment is not None else f"group {a.group}"
-    return f"stop requested for {what}"
 
 
 def _config(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
@@ -53,7 +55,7 @@ def _config(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
     if a.value is None:
         rows = [r for r in api.config() if r["name"] == a.key]
         if not rows:
-            raise MlpipeError(f"unknown setting {a.key!r}")
+            raise InvalidArgument(f"unknown setting {a.key!r} — `mlpipe config` lists them")
         return rows
     path = api.set_config(a.key, a.value)
     return f"{a.key} = {a.value} (saved in {path})"
@@ -83,7 +85,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Mlpipe, str | None], Any]] = {
     "experiments": lambda a, api, t: api.experiments(a.group, project=a.project, sort=a.sort),
     "logs": lambda a, api, t: api.logs(a.experiment, project=a.project, follow=a.follow),
     "plot": _plot,
-    "stop": _stop,
+    "stop": lambda a, api, t: api.stop(a.group, experiment=a.experiment, project=a.project),
     "best": lambda a, api, t: api.best(a.group, a.metric, mode=a.mode, project=a.project),
     "package": lambda a, api, t: api.package(
         a.experiment,

@@ -9,10 +9,15 @@ from typing import Any, TextIO
 
 
 def to_yaml(documents: Any) -> str:
+    """Documents as YAML, each object written out in full (no anchors or aliases)."""
     import yaml
 
+    class _Plain(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
     docs = documents if isinstance(documents, list) else [documents]
-    return yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False)
+    return yaml.dump_all(docs, Dumper=_Plain, sort_keys=False, default_flow_style=False)
 
 
 def render(
@@ -32,7 +37,8 @@ def render(
     elif isinstance(result, list) and result and all(isinstance(r, dict) for r in result):
         if set(result[0]) >= {"name", "value", "source"}:  # settings
             for r in result:
-                print(f"{r['name']:18} {r['value']}\n{'':18} ({r['source']}; {r['env']})", file=out)
+                where = r["source"] if r["env"] in r["source"] else f"{r['source']}; {r['env']}"
+                print(f"{r['name']:18} {r['value']}\n{'':18} ({where})", file=out)
         else:
             print(
                 json.dumps(result, indent=2, default=str)
@@ -43,6 +49,8 @@ def render(
             )
     elif isinstance(result, list) and not result:
         print("nothing to show", file=out)
+    elif isinstance(result, dict):
+        print(json.dumps(result, indent=2, default=str), file=out)
     elif hasattr(result, "to_dict"):
         _record(result, out)
     else:

@@ -9,11 +9,13 @@ early-stopping policies. Everything it needs after a restart is rebuilt from the
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import SpecError
 from ..executors.base import Executor, TrialUpdate
 from ..search import CompletedTrial, Suggestion, early_stop_reached, make_search
 from ..settings import Settings
@@ -171,11 +173,21 @@ class Driver:
         live = self.live[eid]
         status = self.store.read_status(eid)
         self.store.write_status(eid, status.evolve(status=QUEUED, attempt=live.attempt, reason=""))
-        launch = make_launch(
-            self.store, self.group, self.spec, eid, live.params, live.attempt, self.settings
-        )
+        try:
+            launch = make_launch(
+                self.store, self.group, self.spec, eid, live.params, live.attempt, self.settings
+            )
+        except SpecError as exc:  # e.g. a template that fails for these params only
+            self._start_failed(eid, f"cannot render the command: {exc}")
+            return
         limit = self.spec.hptuning.concurrency if self.spec.hptuning else 1
         self.executor.start(self.group, [launch], limit)
+
+    def _start_failed(self, eid: int, message: str) -> None:
+        """Record a start failure as the experiment's final state, visible in its log too."""
+        with open(self.store.log_path(eid), "a", encoding="utf-8") as log:
+            log.write(f"--- not started: {message}\n")
+        self._apply(TrialUpdate(eid, FAILED, message=message))
 
     # -- updates ------------------------------------------------------------------------------
     def _apply(self, update: TrialUpdate) -> None:
@@ -222,6 +234,7 @@ class Driver:
                 attempt=live.attempt,
                 message=update.message,
             )
+            self._rotate_metrics(eid, live)
             live.attempt += 1
             self._launch(eid)
             return
@@ -236,6 +249,13 @@ class Driver:
                 live.last.get(self.target[0]) if self.target else None,
                 failed=update.status != SUCCEEDED,
             )
+
+    def _rotate_metrics(self, eid: int, live: _Live) -> None:
+        """Keep a failed attempt's metrics apart, so tables and plots show the retry's own."""
+        folder = self.store.group_dir(self.group.id) / str(eid)
+        if (folder / METRICS).exists():
+            os.replace(folder / METRICS, folder / f"metrics.attempt{live.attempt}.jsonl")
+        live.offset, live.last, live.intermediate = 0, {}, {}
 
     def _read_metrics(self) -> None:
         """New points of running experiments (those that ended were read when they ended)."""
@@ -272,7 +292,11 @@ class Driver:
             value = float(point["values"][self.target[0]])
             live.intermediate[int(step)] = value
             status = self.store.read_status(eid)
-            if status.status == RUNNING and self.search.report(live.number, int(step), value):
+            if (
+                status.status == RUNNING
+                and status.reason != "pruned"
+                and self.search.report(live.number, int(step), value)
+            ):
                 self.store.write_status(eid, status.evolve(reason="pruned"))
                 self.store.log_event(self.group.id, "pruned", experiment=eid, step=step)
                 self.executor.stop([eid])
@@ -293,10 +317,14 @@ class Driver:
     def _finish(self) -> GroupRecord:
         states = [self.store.read_status(e) for e in self.store.experiment_ids(self.group.id)]
         failed = sum(s.status in (FAILED, TIMED_OUT) for s in states)
+        lost = sum(s.status == STOPPED and s.reason == LOST for s in states)
         if self.stopping:
             status, message = STOPPED, "stopped on request"
-        elif failed:
-            status, message = FAILED, f"{failed} of {len(states)} experiments failed"
+        elif failed or lost:
+            parts = [f"{failed} of {len(states)} experiments failed or timed out"] if failed else []
+            if lost:
+                parts.append(f"{lost} were interrupted when a supervisor died")
+            status, message = FAILED, "; ".join(parts)
         else:
             status, message = SUCCEEDED, "early stopping reached" if self.early_stopped else ""
         for eid, state in zip(self.store.experiment_ids(self.group.id), states, strict=True):

@@ -19,15 +19,16 @@ START_GRACE = 60.0
 
 
 def supervisor_alive(group: GroupRecord) -> bool:
+    """Whether the group's supervisor runs (or was started moments ago and has not said so)."""
     sup = group.supervisor
     if sup is None:
-        return time.time() - group.created < START_GRACE
+        return time.time() - max(group.created, group.resumed or 0.0) < START_GRACE
     return pid_alive(sup.pid, sup.create_time)
 
 
 def reconcile(store: Store, group: GroupRecord, stop_grace: float = 5.0) -> GroupRecord:
     """Return the group's record, first repairing it if its supervisor died."""
-    if group.status not in ("created", "running") or group.backend != "local":
+    if group.status not in ("created", "running"):
         return group
     if supervisor_alive(group):
         return group
@@ -48,12 +49,13 @@ def reconcile(store: Store, group: GroupRecord, stop_grace: float = 5.0) -> Grou
     fresh = store.read_group(group.id)
     if fresh.status not in ("created", "running"):
         return fresh  # the supervisor finished while we looked
+    flag = "" if store.project == "default" else f" -p {store.project}"
     record = fresh.evolve(
         status="failed",
         finished=time.time(),
         message=(
             f"the supervisor stopped unexpectedly; {lost} experiment(s) were interrupted —"
-            f" run `mlpipe resume {group.id}` to run what had not started"
+            f" run `mlpipe resume {group.id}{flag}` to run what had not started"
         ),
     )
     store.write_group(record)

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..proc import process_create_time
 from ..settings import Settings
-from ..store import Store, Supervisor
+from ..store import FAILED, Store, Supervisor
 
 
 def make_executor(backend: str, store: Store, settings: Settings) -> Any:
@@ -52,21 +52,32 @@ def supervise(store: Store, group_id: int, settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    executor = make_executor(record.backend, store, settings)
+    executor = None
     try:
+        executor = make_executor(record.backend, store, settings)
         final = Driver(store, group_id, settings, executor).run()
     except Exception as exc:  # record why, so no caller waits on a dead group forever
         traceback.print_exc()
-        failed = store.read_group(group_id).evolve(
-            status="failed", finished=time.time(), message=f"supervisor error: {exc}"
-        )
-        store.write_group(failed)
-        store.log_event(group_id, "supervisor-error", message=str(exc))
-        executor.stop(None)
+        if executor is not None:
+            executor.stop(None)
+        _fail(store, group_id, f"supervisor error: {exc}")
         return 1
     finally:
-        executor.close()
+        if executor is not None:
+            executor.close()
     return 0 if final.status == "succeeded" else 1
+
+
+def _fail(store: Store, group_id: int, message: str) -> None:
+    """End a group the supervisor cannot drive: nothing may stay queued or running."""
+    now = time.time()
+    for rec in store.experiments(group_id):
+        if not rec.state.is_final:
+            store.write_status(rec.id, rec.state.evolve(status=FAILED, finished=now,
+                                                         message=message))
+    failed = store.read_group(group_id).evolve(status="failed", finished=now, message=message)
+    store.write_group(failed)
+    store.log_event(group_id, "supervisor-error", message=message)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -63,6 +63,8 @@ class GroupRecord:
     timeout: float | None = None
     #: The search seed: the spec's, or one drawn at creation so a restart replays the search.
     seed: int | None = None
+    #: When ``mlpipe resume`` last restarted the group (its creation time stays as it was).
+    resumed: float | None = None
     supervisor: Supervisor | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -185,6 +185,8 @@ class Store:
             return ExperimentStatus.from_dict(read_json(folder / STATUS))
         except FileNotFoundError:
             return ExperimentStatus()
+        except (StoreError, TypeError) as exc:  # edited by hand: report it, keep the rest readable
+            return ExperimentStatus(status="failed", message=f"unreadable status record: {exc}")
 
     def read_experiment(self, experiment: int) -> ExperimentRecord:
         folder = self.experiment_dir(experiment)
