@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import ast
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MlpipeError, PackageError
+from ..errors import InvalidArgument, MlpipeError, PackageError
 from ..store.store import LOG, METRICS, PARAMS, STATUS
 from .records import Prediction
 
 if TYPE_CHECKING:
     from ..settings import Settings
     from .records import ExperimentInfo
+
+log = logging.getLogger("jupyter_mlpipe")
 
 #: Files the store keeps in an experiment folder; everything else there is the trial's output.
 RECORD_FILES = frozenset({PARAMS, STATUS, METRICS, LOG})
@@ -93,6 +96,8 @@ class ModelVerbs:
         from ..store import Store
 
         info = self.experiment(experiment, project)
+        if info.status != "succeeded":
+            log.warning("experiment %s %s; packaging what it saved so far", experiment, info.status)
         outputs = Path(info.path)
         group = Store(self.settings.outputs_root, self.settings.user, info.project).read_group(
             info.group
@@ -143,7 +148,7 @@ class ModelVerbs:
             f"{self.settings.registry.rstrip('/')}/{name}:latest" if self.settings.registry else ""
         )
         if not image:
-            raise MlpipeError("build needs --image REF (or set the registry setting)")
+            raise InvalidArgument("build needs --image REF (or set the registry setting)")
         request = BuildRequest(
             name=name,
             folder=str(folder),
@@ -179,6 +184,16 @@ class ModelVerbs:
         from ..deployers import DeploySpec, make_deployer
         from ..packaging import read_lineage
 
+        chosen = backend or self.settings.deploy_backend
+        if replicas < 1:
+            raise InvalidArgument(f"--replicas must be 1 or more, got {replicas}")
+        if port is not None and not 0 < port < 65536:
+            raise InvalidArgument(f"--port must be from 1 to 65535, got {port}")
+        if chosen == "local" and (canary or shadow or replicas != 1):
+            raise InvalidArgument(
+                "local serving runs one process: --canary, --shadow and --replicas need"
+                " --backend seldon"
+            )
         folder = self.package_folder(name)
         lineage = read_lineage(folder)
         spec = DeploySpec(
@@ -191,7 +206,7 @@ class ModelVerbs:
             shadow=self._other(shadow, with_traffic=False),
             lineage=lineage,
         )
-        impl = make_deployer(backend or self.settings.deploy_backend, self.settings)
+        impl = make_deployer(chosen, self.settings)
         return impl.render(spec) if dry_run else impl.deploy(spec)
 
     def _other(self, text: str | None, with_traffic: bool) -> dict[str, Any] | None:
@@ -202,7 +217,7 @@ class ModelVerbs:
         other, _, percent = text.partition(":")
         if with_traffic:
             if not percent.isdigit() or not 0 < int(percent) < 100:
-                raise MlpipeError(
+                raise InvalidArgument(
                     f"--canary takes OTHER:PERCENT with 0 < PERCENT < 100, got {text!r}"
                 )
         lineage = read_lineage(self.package_folder(other))
@@ -254,7 +269,11 @@ class ModelVerbs:
                 }
             )
         columns = ["name", "backend", "health", "url", "image", "folder", "created", "detail"]
-        return pd.DataFrame(rows, columns=columns).set_index("name")
+        frame = pd.DataFrame(rows, columns=columns).set_index("name")
+        frame["created"] = pd.to_datetime(frame["created"], unit="s", utc=True, errors="coerce")
+        frame["detail"] = [_text(d) for d in frame["detail"]]
+        frame["image"] = frame["image"].fillna("")
+        return frame
 
     def deployment(self, name: str) -> dict[str, Any]:
         """One deployment's record with live health."""
@@ -263,6 +282,14 @@ class ModelVerbs:
     def undeploy(self, name: str) -> None:
         """Stop serving ``name`` and forget it."""
         self._deployer_for(name).undeploy(name)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
 
 
 def _image_of(lineage: dict[str, Any]) -> str | None:
