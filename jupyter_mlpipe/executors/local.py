@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import os
 import select
+import shlex
 import signal
 import time
 from collections.abc import Iterator, Sequence
@@ -92,13 +93,15 @@ class LocalExecutor(Executor):
             launch = self._queue.popleft()
             log = self.store.log_path(launch.experiment)
             with open(log, "ab") as fh:
-                fh.write(f"--- attempt {launch.attempt}: {' '.join(launch.argv)}\n".encode())
+                fh.write(f"--- attempt {launch.attempt}: {shlex.join(launch.argv)}\n".encode())
             env = {**os.environ, **launch.env}
             try:
                 proc = spawn(
                     launch.argv, cwd=launch.cwd, env=env, stdout_path=log, die_with_parent=True
                 )
-            except Exception as exc:
+            except Exception as exc:  # any start failure is the trial's failure
+                with open(log, "ab") as fh:
+                    fh.write(f"--- not started: {exc}\n".encode())
                 self._updates.append(TrialUpdate(launch.experiment, FAILED, message=str(exc)))
                 continue
             self._running[launch.experiment] = _Running(launch, proc)
