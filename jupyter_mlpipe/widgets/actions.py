@@ -118,6 +118,7 @@ class Actions:
         self.state = "done"
         url = record.get("url", "") if isinstance(record, dict) else ""
         board.worker.results.put(self._progress(3, ""))
+        board.worker.results.put(self.refresh_deployments)  # show it now, not at the next poll
         return self._status(
             f"deployed {name} from experiment {eid}"
             + (f" at {url}" if url else "")

@@ -137,8 +137,6 @@ def test_ship_and_predict_from_the_dashboard(api: Mlpipe, tiny_project: str) -> 
         assert dashboard.actions.state == "done", dashboard.view.status.value
         assert dashboard.view.ship_progress.value == 3
         assert "deployed tiny-dash" in dashboard.view.status.value
-        dashboard.tick()
-        dashboard.actions.refresh_deployments()
         assert list(dashboard.view.deployment.options) == ["tiny-dash"]
         assert "tiny-dash" in dashboard.view.deployments.value
         dashboard.view.deployment.value = "tiny-dash"
