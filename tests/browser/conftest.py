@@ -30,6 +30,14 @@ BUILT = REPO / "jupyter_mlpipe" / "labextension"
 ARTIFACTS = REPO / "tests" / "artifacts"
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each phase's report on the item, so fixtures can tell that the test failed."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    setattr(item, f"report_{report.when}", report)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -117,7 +125,9 @@ class Lab:
 
 
 @pytest.fixture
-def lab(jupyter_dirs: dict[str, str], tmp_path: Path) -> Iterator[Lab]:
+def lab(
+    jupyter_dirs: dict[str, str], tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Lab]:
     roots = tmp_path / "roots"
     (roots / "repos").mkdir(parents=True)
     env = lab_env(jupyter_dirs, roots)
@@ -146,6 +156,10 @@ def lab(jupyter_dirs: dict[str, str], tmp_path: Path) -> Iterator[Lab]:
         _undeploy_all(lab)
         proc.terminate_group(server.pid, 10.0)
         server.wait(timeout=30)
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(log, ARTIFACTS / "failure-jupyter.log")
 
 
 def _wait_ready(lab: Lab, server: object, log: Path) -> None:

@@ -34,7 +34,7 @@ ARGS = [
 
 
 @pytest.fixture
-def page(lab: Lab) -> Iterator[Any]:
+def page(lab: Lab, request: pytest.FixtureRequest) -> Iterator[Any]:
     if not os.path.exists(CHROMIUM):
         pytest.fail("Debian's chromium is needed: apt-get install -y chromium")
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
@@ -48,12 +48,12 @@ def page(lab: Lab) -> Iterator[Any]:
             page.set_default_timeout(60_000)
             page.goto(f"{lab.url}lab?token={lab.token}")
             page.locator(".jp-LabShell").wait_for()
-            try:
-                yield page
-            except BaseException:
+            yield page
+            report = getattr(request.node, "report_call", None)
+            if report is not None and report.failed:  # keep what the browser showed
                 ARTIFACTS.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(ARTIFACTS / "failure.png"))
-                raise
+                (ARTIFACTS / "failure.html").write_text(page.content())
         finally:
             browser.close()
 
