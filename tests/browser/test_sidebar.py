@@ -112,7 +112,7 @@ def _screenshots(page: Any, theme: str) -> str:
 def test_sweep_chart_deploy_predict_in_the_sidebar(lab: Lab, page: Any) -> None:
     from playwright.sync_api import expect
 
-    expect.set_options(timeout=30_000)
+    expect.set_options(timeout=60_000)  # generous: CI machines can be busy
     write_project(lab.roots / "repos")
     panel = _open_panel(page)
     expect(panel.get_by_text("No sweeps yet.")).to_be_visible()
