@@ -62,7 +62,8 @@ class GroupSource:
         return batch.points
 
     def finished(self) -> bool:
-        return str(self.api.group(self.group, project=self.project).status) in TERMINAL
+        # the group record alone (the handle's status), not the per-experiment counts
+        return str(self.api.handle(self.group, project=self.project).status()) in TERMINAL
 
 
 class LivePlot:
