@@ -116,15 +116,22 @@ def test_settings_via_mlpipe_config_and_percent_config(
 
 
 def test_plot_without_a_frontend_shows_one_static_picture(
-    shell: Any, make_group: Any, capsys: pytest.CaptureFixture[str]
+    shell: Any, make_group: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     group = make_group()
     for step in range(5):
-        group.log(group.experiments[0], step, loss=1.0 / (step + 1))
+        group.log(group.experiments[0], step, loss=1.0 / (step + 1), accuracy=step / 5)
     group.finish()
+    with pytest.raises(UsageError, match="no metric 'f1'"):
+        line(shell, f"plot {group.id} --metric f1")
     plot = line(shell, f"plot {group.id} --metric loss")
     assert plot.finished and not plot.running
     assert plot.store.lines["loss"][group.experiments[0]].size == 5
+    target = tmp_path / "curves.png"
+    line(shell, f"plot {group.id} -m loss -m accuracy --save {target}")
+    assert "curves-loss.png" in capsys.readouterr().out
+    assert (tmp_path / "curves-loss.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "curves-accuracy.png").is_file()
 
 
 def test_dry_runs_display_as_yaml(shell: Any, make_group: Any) -> None:
