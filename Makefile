@@ -30,7 +30,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 jest: $(STAMP)
-	cd labextension && npm test --silent
+	cd labextension && (test -d node_modules || npm ci --no-audit --no-fund) && npm test --silent
 
 pytest: $(STAMP)
 	$(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
