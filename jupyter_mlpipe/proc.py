@@ -99,6 +99,14 @@ def spawn(
         MlpipeError: the program could not be started.
     """
     args = _argv(argv)
+    preexec = None
+    if die_with_parent:
+        _check_program(args[0], cwd, env)
+        setpriv = shutil.which("setpriv")
+        if setpriv:  # util-linux: sets the signal, then execs; lets Popen use fast vfork
+            args = [setpriv, "--pdeathsig", "TERM", "--", *args]
+        else:
+            preexec = _parent_death_signal
     out = open(stdout_path, "ab") if stdout_path is not None else subprocess.DEVNULL
     try:
         return subprocess.Popen(
@@ -110,13 +118,26 @@ def spawn(
             stderr=subprocess.STDOUT,
             start_new_session=detached,
             close_fds=True,
-            preexec_fn=_parent_death_signal if die_with_parent else None,
+            preexec_fn=preexec,
         )
     except OSError as exc:
         raise MlpipeError(f"cannot start {args[0]!r}: {exc.strerror} — check the command") from exc
     finally:
         if stdout_path is not None and not isinstance(out, int):
             out.close()
+
+
+def _check_program(program: str, cwd: str | Path | None, env: Mapping[str, str] | None) -> None:
+    """Raise the error Popen would, before a wrapper hides it behind its own exit code."""
+    if os.sep in program:
+        path = Path(cwd or ".") / program
+        found = path.is_file() and os.access(path, os.X_OK)
+    else:
+        search = (env or os.environ).get("PATH", os.defpath)
+        found = shutil.which(program, path=search) is not None
+    if not found:
+        raise MlpipeError(f"cannot start {program!r}: no such program (looked in the trial's"
+                          " folder and PATH) — check the command")
 
 
 _DAEMONS: set[int] = set()  # daemons this process started and has not reaped yet

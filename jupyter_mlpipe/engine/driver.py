@@ -172,7 +172,9 @@ class Driver:
     def _launch(self, eid: int) -> None:
         live = self.live[eid]
         status = self.store.read_status(eid)
-        self.store.write_status(eid, status.evolve(status=QUEUED, attempt=live.attempt, reason=""))
+        queued = status.evolve(status=QUEUED, attempt=live.attempt, reason="")
+        if queued != status:
+            self.store.write_status(eid, queued)
         try:
             launch = make_launch(
                 self.store, self.group, self.spec, eid, live.params, live.attempt, self.settings

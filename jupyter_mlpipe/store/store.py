@@ -80,7 +80,12 @@ class Store:
                 f"experiment {experiment} does not exist in project {self.project!r}"
                 f" — list them with `mlpipe experiments GROUP`"
             ) from None
-        return (self.index_dir / target).resolve()
+        parts = target.split("/")
+        digits = all(p.isdigit() for p in parts[2:])
+        if len(parts) == 4 and parts[:2] == ["..", "groups"] and digits:
+            return self.groups_dir / parts[2] / parts[3]  # the form create_experiments writes
+        raise StoreError(f"{link} points to {target!r}, not to an experiment folder — it was"
+                         " changed by hand; restore it or remove it")
 
     def group_of(self, experiment: int) -> int:
         return int(self.experiment_dir(experiment).parent.name)
@@ -166,7 +171,7 @@ class Store:
             folder = self.group_dir(group) / str(candidate)
             folder.mkdir(parents=True, exist_ok=True)
             atomic_write_json(folder / PARAMS, params)
-            self.write_status(candidate, ExperimentStatus(created=now), folder=folder)
+            self.write_status(candidate, ExperimentStatus(created=now, attempt=1), folder=folder)
             ids.append(candidate)
             candidate += 1
         return ids
