@@ -34,8 +34,6 @@ def notebook_env(tmp: Path) -> dict[str, str]:
 
 @pytest.mark.integration
 @pytest.mark.slow
-# proc.run leaves its pipe to the garbage collector (ResourceWarning); nothing of ours leaks
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.parametrize("name", ["quickstart.ipynb", "kubernetes.ipynb"])
 def test_notebook_executes(name: str, tmp_path: Path) -> None:
     argv = [
