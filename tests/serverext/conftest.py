@@ -87,6 +87,12 @@ def group(store: Store) -> int:
     return make_group(store, 4)
 
 
+@pytest.fixture
+def running_group(store: Store) -> int:
+    """A group still running (its supervisor just started): stop requests reach it."""
+    return make_group(store, 4, status="running")
+
+
 async def fetch_json(
     jp_fetch: Any,
     *parts: str,

@@ -87,7 +87,10 @@ async def test_best_by_metric(jp_fetch: Any, store: Store, group: int) -> None:
     assert high["experiment"]["id"] == store.experiment_ids(group)[0]
 
 
-async def test_stop_requests_reach_the_store(jp_fetch: Any, store: Store, group: int) -> None:
+async def test_stop_requests_reach_the_store(
+    jp_fetch: Any, store: Store, running_group: int
+) -> None:
+    group = running_group
     eid = store.experiment_ids(group)[1]
     await fetch_json(jp_fetch, "experiments", str(eid), "stop", method="POST", expect=202)
     assert store.stop_requests(group) == (False, {eid})

@@ -62,8 +62,9 @@ async def test_every_route_refuses_requests_without_a_token(
 
 
 async def test_cookie_authenticated_mutation_needs_the_xsrf_token(
-    jp_fetch: Any, jp_serverapp: Any, store: Store, group: int
+    jp_fetch: Any, jp_serverapp: Any, store: Store, running_group: int
 ) -> None:
+    group = running_group
     # Log in the way a browser does: the token in the URL once, then only the cookie.
     login = await jp_fetch(
         "lab",
