@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..errors import ExecutorError, KubernetesError, MlpipeError
+from ..errors import ExecutorError, KubernetesError, MlpipeError, NotFound
 from ..k8s.client import JOB, POD, KubeClient
 from ..k8s.manifests import (
     ClusterPaths,
@@ -174,14 +174,18 @@ class KubernetesExecutor(Executor):
         assert self._pod is not None
         _, steps, env_vars = self._pod
         env = {**env_vars, **{k: v for k, v in launch.env.items() if k not in HOST_ONLY}}
+        try:
+            outputs = self.store.experiment_dir(launch.experiment)
+        except NotFound:  # a dry run: the experiment is not created yet; show where it would be
+            group = self._group.id if self._group is not None else 0
+            outputs = self.store.group_dir(group) / str(launch.experiment)
         return TrialEntry(index=index, experiment=launch.experiment, attempt=launch.attempt,
                           argv=launch.argv, env=env, cwd=launch.cwd, params=launch.params,
-                          outputs_path=str(self.store.experiment_dir(launch.experiment)),
-                          build_steps=steps)
+                          outputs_path=str(outputs), build_steps=steps)
 
     def _flush(self) -> None:
-        """Submit buffered launches: one Indexed Job for a first batch of several, else one
-        Job per launch."""
+        """Submit buffered launches: the first batch of a grid/random group as one Indexed Job,
+        anything else (adaptive trials, later launches) as one Job per launch."""
         buffered = [e for e in self._exps.values() if e.state == "buffered"]
         if not buffered or self._group is None:
             return
@@ -189,7 +193,7 @@ class KubernetesExecutor(Executor):
             if self._pod is None:
                 self._pod = pod_group(self._group, self.store, self.paths, self.image)
             self._ensure_watch()
-            if len(buffered) > 1 and not self._jobs:
+            if self._group.algorithm in INDEXED_ALGORITHMS and not self._jobs:
                 self._submit(buffered, indexed=True)
             else:
                 for exp in buffered:

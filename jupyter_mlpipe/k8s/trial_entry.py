@@ -1,8 +1,9 @@
 """The fixed entry point every sweep pod runs (standard library only).
 
-The Job's ConfigMap is mounted at ``$MLPIPE_JOB_DIR``; it holds this file as ``entry.py`` and one
-``<index>.json`` per trial: ``{"experiment", "attempt", "params", "argv", "env", "cwd",
-"build_steps", "outputs_path"}``. The pod reads the entry for ``$JOB_COMPLETION_INDEX`` (``0`` for
+The Job's ConfigMap is mounted at ``$MLPIPE_JOB_DIR``; it holds this file as ``entry.py``, the
+variables shared by all trials as ``common.json``, and one ``<index>.json`` per trial:
+``{"experiment", "attempt", "params", "argv", "env", "alias", "cwd", "build_steps",
+"outputs_path"}``. The pod reads the entry for ``$JOB_COMPLETION_INDEX`` (``0`` for
 a single-trial Job), runs each build step and then the trial's command as argument lists — user
 values never pass through a shell, and the pod's command line is the same for every sweep — and
 copies the output to the pod log and to ``output.log`` in the experiment folder. It exits with the
@@ -33,8 +34,15 @@ STOP_MARKER = ".mlpipe-stop"
 
 
 def load_entry(job_dir: Path, index: str) -> dict[str, Any]:
-    """The trial description for ``index`` from the mounted ConfigMap."""
+    """The trial description for ``index`` from the mounted ConfigMap, its environment
+    completed with the Job's shared variables and the aliased names."""
     data: dict[str, Any] = json.loads((job_dir / f"{index}.json").read_text(encoding="utf-8"))
+    common = job_dir / "common.json"
+    env = json.loads(common.read_text(encoding="utf-8"))["env"] if common.exists() else {}
+    env.update(data.get("env", {}))
+    for key, source in data.get("alias", {}).items():
+        env[key] = env[source]
+    data["env"] = env
     return data
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from jupyter_mlpipe.executors.base import TrialLaunch, TrialUpdate
 from jupyter_mlpipe.executors.kubernetes import KubernetesExecutor, render_sweep
+from jupyter_mlpipe.k8s.trial_entry import load_entry
 from jupyter_mlpipe.settings import Settings
 from jupyter_mlpipe.store import FINAL_STATES, GroupRecord, Store
 
@@ -109,9 +110,9 @@ def test_grid_group_is_one_indexed_job_and_its_configmap(
     container = job["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == "registry.local/trainer:1"
     assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
-    import json
-
-    entry = json.loads(cm["data"]["1.json"])
+    for key, text in cm["data"].items():
+        (tmp_path / key).write_text(text)
+    entry = load_entry(tmp_path, "1")  # as the pod reads it
     assert entry["experiment"] == ids[1] and entry["build_steps"] == [
         "pip install --no-cache-dir torchvision"]
     assert entry["env"]["EXTRA"] == "1" and "PATH" not in entry["env"]

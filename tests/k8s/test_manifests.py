@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -91,13 +92,32 @@ def test_configmap_is_owned_by_the_job_and_holds_one_key_per_index() -> None:
     job["metadata"]["uid"] = "1234-abcd"
     cm = render_params_configmap(job, trials)
     validate_core(cm)
-    assert set(cm["data"]) == {"entry.py", "0.json", "1.json", "2.json", "3.json"}
+    assert set(cm["data"]) == {"entry.py", "common.json", "0.json", "1.json", "2.json", "3.json"}
     entry = json.loads(cm["data"]["2.json"])
     assert entry["experiment"] == 122 and entry["argv"][-1] == "; rm -rf /"
     owner = cm["metadata"]["ownerReferences"][0]
     assert (owner["kind"], owner["uid"], owner["controller"]) == ("Job", "1234-abcd", True)
     dry = render_params_configmap(render_indexed_job(_pod(), trials, 2), trials)
     assert "ownerReferences" not in dry["metadata"]
+
+
+def test_shared_and_aliased_variables_are_stored_once_and_restored(tmp_path: Path) -> None:
+    from jupyter_mlpipe.k8s.trial_entry import load_entry
+
+    trials = [TrialEntry(i, 10 + i, 1, ("python3", "run.py"), {
+        "MLPIPE_TRIAL_PARAMS": json.dumps({"lr": i}), "POLYAXON_PARAMS": json.dumps({"lr": i}),
+        "POLYAXON_DECLARATIONS": json.dumps({"lr": i}), "MLPIPE_TRIAL_LOG_LEVEL": "INFO",
+        "POLYAXON_LOG_LEVEL": "INFO"}, "/", {"lr": i}, f"/o/{i}") for i in range(3)]
+    job = render_indexed_job(_pod(), trials, 1)
+    cm = render_params_configmap(job, trials)
+    stored = json.loads(cm["data"]["1.json"])
+    assert json.loads(cm["data"]["common.json"])["env"] == {
+        "MLPIPE_TRIAL_LOG_LEVEL": "INFO", "POLYAXON_LOG_LEVEL": "INFO"}
+    assert len(stored["env"]) == 1 and len(stored["alias"]) == 2
+    for key, text in cm["data"].items():
+        (tmp_path / key).write_text(text)
+    for t in trials:
+        assert load_entry(tmp_path, str(t.index))["env"] == dict(t.env)
 
 
 def test_configmap_over_one_mebibyte_is_refused() -> None:

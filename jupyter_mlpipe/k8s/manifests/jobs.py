@@ -53,12 +53,35 @@ class TrialEntry:
     outputs_path: str
     build_steps: tuple[str, ...] = ()
 
-    def to_json(self) -> str:
+    def to_json(self, common: Mapping[str, str] | None = None) -> str:
+        """The trial's JSON. Variables equal to ``common`` (shared by every trial of the Job,
+        stored once) are left out, and a value repeated under several names (Polyaxon's
+        aliases) is stored once with ``alias`` naming its other keys: a ConfigMap holds 1 MiB."""
+        common = common or {}
+        env: dict[str, str] = {}
+        alias: dict[str, str] = {}
+        first: dict[str, str] = {}
+        for key, value in sorted(self.env.items()):
+            if common.get(key) == value:
+                continue
+            if value in first:
+                alias[key] = first[value]
+                continue
+            first.setdefault(value, key)
+            env[key] = value
         return json.dumps({
             "experiment": self.experiment, "attempt": self.attempt, "params": dict(self.params),
-            "argv": list(self.argv), "env": dict(self.env), "cwd": self.cwd,
+            "argv": list(self.argv), "env": env, "alias": alias, "cwd": self.cwd,
             "build_steps": list(self.build_steps), "outputs_path": self.outputs_path,
-        }, sort_keys=True, default=str)
+        }, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def shared_env(trials: Sequence[TrialEntry]) -> dict[str, str]:
+    """Variables every trial has with the same value (stored once, as ``common.json``)."""
+    if not trials:
+        return {}
+    first = dict(trials[0].env)
+    return {k: v for k, v in first.items() if all(t.env.get(k) == v for t in trials[1:])}
 
 
 @dataclass(frozen=True)
@@ -208,7 +231,9 @@ def render_params_configmap(job: Mapping[str, Any], trials: Sequence[TrialEntry]
     """
     meta = job["metadata"]
     data = {"entry.py": ENTRY_SOURCE.read_text(encoding="utf-8")}
-    data.update({f"{t.index}.json": t.to_json() for t in trials})
+    common = shared_env(trials)
+    data["common.json"] = json.dumps({"env": common}, sort_keys=True)
+    data.update({f"{t.index}.json": t.to_json(common) for t in trials})
     size = sum(len(k) + len(v.encode()) for k, v in data.items())
     if size > CONFIGMAP_LIMIT:
         raise ExecutorError(

@@ -49,8 +49,10 @@ class KubeDouble:
             "logs": ["building", "pushed"], "message": ""}
         self.seldon_outcome: dict[str, Any] = {"state": "Available", "description": ""}
         self.local: dict[str, LocalPod] = {}
+        self.gone: dict[str, threading.Event] = {}  # scripted pods: set when deleted
         self.jobs = JobController(self)
         self._work: queue.Queue[tuple[str, str, str] | None] = queue.Queue()
+        self._pending: set[tuple[str, str, str]] = set()  # queued keys, to coalesce bursts
         self.store.listeners.append(self._on_event)
         self._threads: list[threading.Thread] = []
 
@@ -71,6 +73,8 @@ class KubeDouble:
 
     def close(self) -> None:
         self.server.stopping.set()
+        for event in list(self.gone.values()):
+            event.set()
         for pod in list(self.local.values()):
             pod.kill()
         with self.store.cond:
@@ -161,21 +165,29 @@ class KubeDouble:
         meta = event.obj["metadata"]
         if event.plural == "pods":
             if event.type == "DELETED":
+                self.gone.setdefault(meta["name"], threading.Event()).set()
                 local = self.local.pop(meta["name"], None)
                 if local is not None:
                     threading.Thread(target=local.kill, daemon=True).start()
                 self.log_done.add((event.namespace, meta["name"]))
             for owner in meta.get("ownerReferences") or []:
                 if owner["kind"] == "Job":
-                    self._work.put(("jobs", event.namespace, owner["name"]))
+                    self._enqueue(("jobs", event.namespace, owner["name"]))
         elif event.type != "DELETED" and event.plural in ("jobs", "workflows",
                                                           "seldondeployments"):
-            self._work.put((event.plural, event.namespace, meta["name"]))
+            self._enqueue((event.plural, event.namespace, meta["name"]))
+
+    def _enqueue(self, key: tuple[str, str, str]) -> None:
+        if key not in self._pending:  # called under the store lock
+            self._pending.add(key)
+            self._work.put(key)
 
     def _control(self) -> None:
         from .crds import reconcile_seldon, reconcile_workflow
 
         while (item := self._work.get()) is not None:
+            with self.store.cond:
+                self._pending.discard(item)
             plural, ns, name = item
             try:
                 if plural == "jobs":
@@ -249,14 +261,10 @@ class KubeDouble:
             outcome = self.outcome_for(pod)
             for line in outcome.logs:
                 self.log(ns, name, line)
-            gone = threading.Event()
-            end = time.monotonic() + outcome.hold
-            while time.monotonic() < end and not gone.is_set():
-                try:
-                    self.store.get("pods", ns, name)
-                except ApiError:
-                    return
-                gone.wait(0.02)
+            with self.store.cond:
+                gone = self.gone.setdefault(name, threading.Event())
+            if gone.wait(outcome.hold) or self.server.stopping.is_set():
+                return  # deleted while it ran: the pod object is gone
         if outcome.deadline:
             self.set_pod(ns, name, "Failed", 137, "DeadlineExceeded",
                          "Pod was active on the node longer than the specified deadline")

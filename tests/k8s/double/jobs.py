@@ -76,7 +76,7 @@ class JobController:
         if spec.get("suspend") or any(c["status"] == "True" for c in conditions):
             return
         st = self.states.setdefault(uid, JobState())
-        pods, _ = store.list("pods", ns, f"controller-uid={uid}")
+        pods = store.peek("pods", ns, f"controller-uid={uid}")
         indexed = spec.get("completionMode") == "Indexed"
         limit = spec.get("backoffLimitPerIndex", 0) if indexed else spec.get("backoffLimit", 6)
         for pod in pods:

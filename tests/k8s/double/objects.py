@@ -158,6 +158,19 @@ class ObjectStore:
                      if p == plural and n == ns and matches(o, labels, fields)]
             return items, self.rv
 
+    def peek(self, plural: str, ns: str, labels: str = "") -> list[dict[str, Any]]:
+        """Matching objects without copying: for controllers, which only read them."""
+        with self.cond:
+            return [o for (p, n, _), o in self.objects.items()
+                    if p == plural and n == ns and matches(o, labels, "")]
+
+    def since(self, rv: int) -> list[Event]:
+        """History events newer than ``rv`` (the history is ordered by version)."""
+        import bisect
+
+        start = bisect.bisect_right(self.history, rv, key=lambda e: e.rv)
+        return self.history[start:]
+
     def compact(self) -> None:
         """Forget the history: any watch resuming from an older version gets 410 Gone."""
         with self.cond:

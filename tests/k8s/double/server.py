@@ -149,7 +149,7 @@ class Handler(BaseHTTPRequestHandler):
                 if since < store.compacted:
                     batch = None
                 else:
-                    batch = [e for e in store.history if e.rv > since and e.plural == plural
+                    batch = [e for e in store.since(since) if e.plural == plural
                              and e.namespace == ns and matches(e.obj, labels, fields)]
                     newest = store.history[-1].rv if store.history else since
                     if not batch:
