@@ -10,8 +10,9 @@ search and launch code:
   per-trial   the peer: one Job + one ConfigMap per experiment (how adaptive searches submit,
               and how a Polyaxon-v0-style scheduler would): submission only.
 
-Counted from the double's request log: objects created, API requests by kind, and the requests
-made while the sweep ran (the watch's renewals vs. the size of the sweep: no polling loop).
+Counted from the double's request log: objects created, write requests to submit (POST/PATCH),
+and every request made while the indexed sweep ran to the end (one pod list + one watch: no
+polling loop). Submit seconds are wall time on loopback, the double's own controller included.
 Targets: 2 objects for the indexed sweep; API calls independent of the number of experiments.
 
 Usage: python bench/k8s_scale.py [--experiments 1000] [--parallelism 50]
@@ -101,7 +102,7 @@ def run_indexed(n: int, parallelism: int, scratch: Path) -> dict[str, Any]:
         submitted = time.perf_counter() - t0
         if any(u.status == "failed" for u in early):
             raise SystemExit(f"submission failed: {early[0].message}")
-        submit_requests = len(kd.server.requests)
+        submit_requests = sum(1 for r in kd.server.requests if r.method in ("POST", "PATCH"))
         objects = len(kd.objects("jobs")) + len(kd.objects("configmaps"))
         finals = sum(u.status in ("succeeded", "failed") for u in early)
         while finals < n:

@@ -104,8 +104,9 @@ def run(argv: list[str], cwd: str | None, env: dict[str, str], log: IO[str] | No
     watcher.start()
     try:
         assert child.stdout is not None
-        for line in child.stdout:
-            emit(line.rstrip("\n"), log)
+        with child.stdout:
+            for line in child.stdout:
+                emit(line.rstrip("\n"), log)
         code = child.wait()
     finally:
         done.set()

@@ -1,0 +1,80 @@
+"""A whole sweep through the sweep driver, the Kubernetes executor and the API double.
+
+The double runs each pod's command as a local process (the entry script from the Job's
+ConfigMap, then the trial), so metrics reach the store through the tracking module exactly as
+they would through the shared outputs volume of a cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from jupyter_mlpipe.engine.driver import Driver
+from jupyter_mlpipe.settings import Settings
+from jupyter_mlpipe.store import GroupRecord, Store
+
+from .contract_kit import make_executor
+from .double import KubeDouble
+
+pytestmark = pytest.mark.integration
+
+TRAIN = """\
+import sys
+from jupyter_mlpipe import tracking
+
+lr = float(sys.argv[1].split("=", 1)[1])
+for step in range(3):
+    tracking.log_metrics(step=step, loss=lr * (3 - step))
+print("trained with", lr)
+"""
+
+
+def test_grid_sweep_runs_as_one_indexed_job_and_fills_the_store(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "train.py").write_text(TRAIN)
+    spec = f"""\
+version: 1
+kind: group
+hptuning:
+  concurrency: 2
+  matrix:
+    lr:
+      values: [0.1, 0.2, 0.3]
+declarations:
+  python: {json.dumps(sys.executable)}
+build:
+  image: python:3.11-slim
+run:
+  cmd: '{{{{ python }}}} train.py --lr={{{{ lr }}}}'
+"""
+    store = Store(tmp_path / "outputs", "tester", "e2e")
+    group = store.create_group(lambda gid: GroupRecord(
+        id=gid, project="e2e", user="tester", name="e2e", created=time.time(),
+        spec_file="sweep.yml", project_dir=str(project), algorithm="grid",
+        backend="kubernetes", concurrency=2, planned=3), spec)
+    settings = Settings.load()
+    with KubeDouble(namespace="e2e", mode="run") as kd:
+        executor = make_executor(kd, store, image=None)
+        try:
+            final = Driver(store, group.id, settings, executor, tick=0.1).run()
+        finally:
+            executor.close()
+        jobs = kd.objects("jobs")
+    assert final.status == "succeeded", final.message
+    assert len(jobs) == 1 and jobs[0]["spec"]["completions"] == 3
+    assert jobs[0]["spec"]["parallelism"] == 2
+    records = store.experiments(group.id)
+    assert sorted(r.params["lr"] for r in records) == [0.1, 0.2, 0.3]
+    for rec in records:
+        assert rec.status == "succeeded"
+        points = [json.loads(line) for line in
+                  (Path(rec.path) / "metrics.jsonl").read_text().splitlines()]
+        assert [p["values"]["loss"] for p in points] == pytest.approx(
+            [rec.params["lr"] * 3, rec.params["lr"] * 2, rec.params["lr"]])
+        assert "trained with" in (Path(rec.path) / "output.log").read_text()
