@@ -158,6 +158,7 @@ REGISTRY: tuple[Setting, ...] = (
         "where project code lives (the repos volume's mount path in a cluster)",
     ),
     Setting("service_account", str, lambda: "mlpipe", "service account for Jobs and Workflows"),
+    Setting("registry_secret", str, lambda: "mlpipe-registry", "Secret Argo builds push with"),
     Setting(
         "builder_image",
         str,

@@ -88,17 +88,19 @@ class ArgoBuilder(Builder):
     Args:
         settings: the settings in force (namespace, claims, paths, service account).
         client: the API seam (default: from the settings).
-        registry_secret: the ``docker-registry`` Secret kaniko pushes with ("" = anonymous).
+        registry_secret: the ``docker-registry`` Secret kaniko pushes with ("" = anonymous;
+            default: the ``registry_secret`` setting).
         timeout: seconds to wait for the Workflow (also its ``activeDeadlineSeconds``).
     """
 
     name = "argo"
 
     def __init__(self, settings: Any, client: KubeClient | None = None, *,
-                 registry_secret: str = "mlpipe-registry", timeout: float = 3600) -> None:
+                 registry_secret: str | None = None, timeout: float = 3600) -> None:
         self.settings = settings
         self._client = client
-        self.registry_secret = registry_secret
+        self.registry_secret = (settings.registry_secret if registry_secret is None
+                                else registry_secret)
         self.timeout = timeout
 
     @property

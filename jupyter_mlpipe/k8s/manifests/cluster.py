@@ -71,6 +71,7 @@ class ClusterSetup:
             extra["jupyter_image"] = jupyter_image
         if settings is not None:
             extra["service_account"] = settings.service_account
+            extra["registry_secret"] = getattr(settings, "registry_secret", "mlpipe-registry")
         return cls(nfs_server=nfs_server, namespace=namespace or "mlpipe", nfs_paths=paths,
                    **extra)
 
