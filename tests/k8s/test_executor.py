@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -294,3 +295,16 @@ def test_entry_script_runs_build_steps_and_writes_the_log(
     assert finals[ids[0]].status == "succeeded"
     log = store.log_path(ids[0]).read_text()
     assert "step ran" in log and "extra 1" in log
+
+
+def test_render_sweep_before_anything_exists(store: Store, tmp_path: Path) -> None:
+    """The API's dry run renders before the group and its experiments are created."""
+    from jupyter_mlpipe.spec import parse_spec
+
+    group = GroupRecord(id=0, project="proj", user="tester", name="dry", created=0.0,
+                        spec_file="sweep.yml", project_dir=str(tmp_path), algorithm="random",
+                        backend="kubernetes", concurrency=2, planned=2)
+    docs = render_sweep(store, Settings.load(), group, [_launch(1), _launch(2)], 2,
+                        spec=parse_spec(SPEC))
+    entry = json.loads(docs[1]["data"]["1.json"])
+    assert entry["outputs_path"] == str(store.group_dir(0) / "2")
