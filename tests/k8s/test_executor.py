@@ -308,3 +308,14 @@ def test_render_sweep_before_anything_exists(store: Store, tmp_path: Path) -> No
                         spec=parse_spec(SPEC))
     entry = json.loads(docs[1]["data"]["1.json"])
     assert entry["outputs_path"] == str(store.group_dir(0) / "2")
+
+
+def test_a_refused_watch_is_reported_not_swallowed(
+        kd: KubeDouble, store: Store, executor: KubernetesExecutor, tmp_path: Path) -> None:
+    from jupyter_mlpipe.errors import ExecutorError
+
+    group, ids = _group(store, 1, tmp_path)
+    kd.fail("GET", "/pods$", 403, "Forbidden")
+    executor.start(group, [_launch(ids[0])], parallelism=1)
+    with pytest.raises(ExecutorError, match="403 Forbidden"):
+        _drain(executor, lambda u: False)
