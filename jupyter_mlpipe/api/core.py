@@ -47,8 +47,7 @@ class Mlpipe(ModelVerbs):
     def __repr__(self) -> str:
         s = self.settings
         return (
-            f"Mlpipe(project={s.project!r}, outputs_root='{s.outputs_root}',"
-            f" backend={s.backend!r})"
+            f"Mlpipe(project={s.project!r}, outputs_root='{s.outputs_root}', backend={s.backend!r})"
         )
 
     # -- helpers ------------------------------------------------------------------------------
@@ -109,15 +108,20 @@ class Mlpipe(ModelVerbs):
             except (OSError, UnicodeDecodeError) as exc:
                 reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
                 raise SpecError(
-                    f"cannot read the spec file ({reason})", str(file), "check the path",
+                    f"cannot read the spec file ({reason})",
+                    str(file),
+                    "check the path",
                     file=label,
                 ) from exc
         spec = parse_spec(text, file=label)
         backend = backend or self.settings.backend
         store = self._store(project)
         tuning = spec.hptuning
-        seed = tuning.seed if tuning is not None and tuning.seed is not None else (
-            secrets.randbelow(2**31))
+        seed = (
+            tuning.seed
+            if tuning is not None and tuning.seed is not None
+            else (secrets.randbelow(2**31))
+        )
         for warning in spec.warnings:
             log.warning("%s: %s", label, warning)
         planned = make_search(spec, seed=seed).planned
@@ -126,6 +130,10 @@ class Mlpipe(ModelVerbs):
         plan = self._dry_run(store, spec, "local", seed, limit=None if dry_run else 1000)
         if dry_run:
             return plan if backend == "local" else self._dry_run(store, spec, backend, seed)
+        if backend == "kubernetes":  # no cluster configured: say so now, create nothing
+            from ..k8s.client import load_configuration
+
+            load_configuration(self.settings.kubeconfig)
         if retries < 0:
             raise InvalidArgument(f"--retries must be 0 or more, got {retries}")
         if timeout is not None and not timeout > 0:
@@ -174,9 +182,7 @@ class Mlpipe(ModelVerbs):
         from ..search import make_search
 
         if backend == "kubernetes":
-            from ..k8s.dry_run import sweep_documents
-
-            return sweep_documents(spec, store, self.settings)
+            return self._kubernetes_plan(store, spec, seed)
         search = make_search(spec, seed=seed)
         docs: list[dict[str, Any]] = []
         while (limit is None or len(docs) < limit) and (s := search.ask()) is not None:
@@ -184,6 +190,47 @@ class Mlpipe(ModelVerbs):
             docs.append({"number": s.number, "params": params, "argv": spec.render_command(params)})
             search.tell(s.number, None, failed=False)
         return docs
+
+    def _kubernetes_plan(self, store: Store, spec: Any, seed: int) -> list[dict[str, Any]]:
+        """The Jobs and ConfigMaps a Kubernetes sweep would create (nothing is sent)."""
+        from ..engine.launch import trial_env
+        from ..executors.base import TrialLaunch
+        from ..executors.kubernetes import render_sweep
+
+        tuning = spec.hptuning
+        group = GroupRecord(
+            id=0,
+            project=store.project,
+            user=store.user,
+            name="dry-run",
+            created=time.time(),
+            spec_file=spec.file,
+            project_dir=str(project_dir_of(None if spec.file == "<spec>" else spec.file)),
+            algorithm=tuning.algorithm if tuning else "single",
+            backend="kubernetes",
+            concurrency=tuning.concurrency if tuning else 1,
+            planned=None,
+            kind=spec.kind,
+            seed=seed,
+        )
+        launches = []
+        for doc in self._dry_run(store, spec, "local", seed):
+            eid = doc["number"] + 1
+            outputs = str(store.group_dir(0) / str(eid))
+            env = trial_env(
+                store, group, eid, doc["params"], 1, self.settings, outputs_path=outputs
+            )
+            launches.append(
+                TrialLaunch(
+                    experiment=eid,
+                    attempt=1,
+                    argv=tuple(doc["argv"]),
+                    env=env,
+                    cwd=group.project_dir,
+                    params=doc["params"],
+                )
+            )
+        return render_sweep(store, self.settings, group, launches, group.concurrency, spec=spec)
 
     def resume(self, group: int, project: str | None = None) -> Sweep:
         """Start a new supervisor for a group whose supervisor died; it runs what had not run.
@@ -262,7 +309,8 @@ class Mlpipe(ModelVerbs):
             yield from follow_file(store.log_path(eid), done)
             state = store.read_status(eid)
             yield f"--- experiment {eid} {state.status}" + (
-                f": {state.message}\n" if state.message else "\n")
+                f": {state.message}\n" if state.message else "\n"
+            )
 
         return lines()
 
@@ -306,8 +354,13 @@ class Mlpipe(ModelVerbs):
         """The metrics any experiment of the group has logged so far, sorted."""
         store = self._store(project)
         self._group_record(group, project)
-        return sorted({m for r in store.experiments(int(group))
-                       for m in experiment_info(store.project, r).metrics})
+        return sorted(
+            {
+                m
+                for r in store.experiments(int(group))
+                for m in experiment_info(store.project, r).metrics
+            }
+        )
 
     def best(
         self, group: int, metric: str, mode: str = "max", project: str | None = None
@@ -328,8 +381,10 @@ class Mlpipe(ModelVerbs):
         if not scored:
             seen = sorted({m for i in infos for m in i.metrics})
             if not any(i.status == SUCCEEDED for i in infos):
-                raise NotFound(f"no experiment of group {group} has succeeded yet — wait for one"
-                               f" (`mlpipe experiments {group}` shows their progress)")
+                raise NotFound(
+                    f"no experiment of group {group} has succeeded yet — wait for one"
+                    f" (`mlpipe experiments {group}` shows their progress)"
+                )
             raise NotFound(
                 f"no succeeded experiment of group {group} logged {metric!r}"
                 + (f" — metrics logged: {', '.join(seen)}" if seen else "")

@@ -92,3 +92,26 @@ def test_help_lists_every_verb() -> None:
     assert shown.returncode == 0
     for verb in VERBS:
         assert verb in shown.stdout
+
+
+def test_kubernetes_dry_run_and_no_cluster(write_spec: Any, project: Path, tmp_path: Path) -> None:
+    import os
+
+    import yaml
+
+    path = write_spec(project, SPEC.replace("kind: group", "kind: group\nbuild:\n  image: py:3"))
+    done = mlpipe("sweep", "-f", str(path), "--backend", "kubernetes", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    docs = list(yaml.safe_load_all(done.stdout))
+    job = next(d for d in docs if d["kind"] == "Job")
+    assert job["spec"]["completionMode"] == "Indexed" and job["spec"]["completions"] == 2
+    assert job["spec"]["parallelism"] == 2 and job["spec"]["suspend"] is True
+    assert any(d["kind"] == "ConfigMap" for d in docs)
+    env = {**os.environ, "MLPIPE_KUBECONFIG": str(tmp_path / "no-such-kubeconfig"),
+           "KUBERNETES_SERVICE_HOST": ""}
+    refused = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlpipe.cli", "sweep", "-f", str(path), "--backend",
+         "kubernetes"], capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert refused.returncode == 2, refused.stderr
+    assert "kubeconfig" in refused.stderr and "Traceback" not in refused.stderr
+    assert "nothing" in mlpipe("groups").stdout
