@@ -73,7 +73,7 @@ def _dry(p: argparse.ArgumentParser) -> None:
 
 def _sweep_verbs(sub: Any) -> None:
     p = sub.add_parser("sweep", help="validate a polyaxonfile and start its experiments")
-    p.add_argument("-f", "--file", help="the polyaxonfile (in a %%mlpipe cell: the cell body)")
+    p.add_argument("-f", "--file", help="the polyaxonfile (in a %%%%mlpipe cell: the cell body)")
     p.add_argument("--name", help="a name for the group")
     p.add_argument("--backend", choices=["local", "kubernetes"], help="where experiments run")
     p.add_argument("--wait", action="store_true", help="wait for the group, showing progress")
