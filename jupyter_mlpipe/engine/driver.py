@@ -149,17 +149,18 @@ class Driver:
                 # before deciding the group is over.
                 if self.stopping or self.early_stopped or self.search.finished:
                     break
-                if not self._schedule():
+                self._schedule()
+                if self.executor.active() == 0:
                     break  # nothing running and nothing to suggest: the search is stuck
         return self._finish()
 
-    def _schedule(self) -> bool:
-        """Start experiments up to the concurrency; False when the search had nothing to give."""
+    def _schedule(self) -> None:
+        """Start experiments up to the concurrency, as far as the search has params to give."""
         limit = max(1, self.spec.hptuning.concurrency if self.spec.hptuning else 1)
         while self.executor.active() < limit:
             suggestion = self.search.ask()
             if suggestion is None:
-                return False
+                return
             params = self.spec.params_for(suggestion.params)
             (eid,) = self.store.create_experiments(self.group.id, [params])
             self.live[eid] = _Live(suggestion.number, params)
@@ -167,7 +168,6 @@ class Driver:
                 self.group.id, "experiment-created", experiment=eid, number=suggestion.number
             )
             self._launch(eid)
-        return True
 
     def _launch(self, eid: int) -> None:
         live = self.live[eid]
