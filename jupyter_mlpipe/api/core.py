@@ -127,9 +127,11 @@ class Mlpipe(ModelVerbs):
         planned = make_search(spec, seed=seed).planned
         # Render the commands now, so a template that fails for some params fails here, located,
         # rather than in the supervisor (all of them for a dry run, the first thousand else).
-        plan = self._dry_run(store, spec, "local", seed, limit=None if dry_run else 1000)
+        plan = self._plan(spec, seed, limit=None if dry_run else 1000)
         if dry_run:
-            return plan if backend == "local" else self._dry_run(store, spec, backend, seed)
+            return (
+                self._kubernetes_plan(store, spec, seed, plan) if backend == "kubernetes" else plan
+            )
         if backend == "kubernetes":  # no cluster configured: say so now, create nothing
             from ..k8s.client import load_configuration
 
@@ -172,17 +174,14 @@ class Mlpipe(ModelVerbs):
             handle.wait(progress=progress)
         return handle
 
-    def _dry_run(
-        self, store: Store, spec: Any, backend: str, seed: int, limit: int | None = None
-    ) -> list[dict]:
-        """What a sweep would run: manifests (kubernetes), or params and argv per experiment.
+    @staticmethod
+    def _plan(spec: Any, seed: int, limit: int | None = None) -> list[dict[str, Any]]:
+        """Params and argv of each experiment a sweep would run (at most ``limit``).
 
         Adaptive searches list only what they would start before any result is known.
         """
         from ..search import make_search
 
-        if backend == "kubernetes":
-            return self._kubernetes_plan(store, spec, seed)
         search = make_search(spec, seed=seed)
         docs: list[dict[str, Any]] = []
         while (limit is None or len(docs) < limit) and (s := search.ask()) is not None:
@@ -191,8 +190,10 @@ class Mlpipe(ModelVerbs):
             search.tell(s.number, None, failed=False)
         return docs
 
-    def _kubernetes_plan(self, store: Store, spec: Any, seed: int) -> list[dict[str, Any]]:
-        """The Jobs and ConfigMaps a Kubernetes sweep would create (nothing is sent)."""
+    def _kubernetes_plan(
+        self, store: Store, spec: Any, seed: int, plan: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The Jobs and ConfigMaps a Kubernetes sweep of ``plan`` would create (nothing sent)."""
         from ..engine.launch import trial_env
         from ..executors.base import TrialLaunch
         from ..executors.kubernetes import render_sweep
@@ -214,7 +215,7 @@ class Mlpipe(ModelVerbs):
             seed=seed,
         )
         launches = []
-        for doc in self._dry_run(store, spec, "local", seed):
+        for doc in plan:
             eid = doc["number"] + 1
             outputs = str(store.group_dir(0) / str(eid))
             env = trial_env(

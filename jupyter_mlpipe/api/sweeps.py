@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..proc import start_daemon
 from ..settings import REGISTRY, Settings
-from ..store import FINAL_STATES, GroupRecord, Store
+from ..store import GroupRecord, Store
 
 if TYPE_CHECKING:
     from .core import Mlpipe
@@ -118,7 +118,7 @@ class Sweep:
             while True:
                 record = self.record()
                 store = self.api._store(self.project)
-                done = sum(r.status in FINAL_STATES for r in store.experiments(self.group))
+                done = sum(s.is_final for s in store.statuses(self.group))
                 if (done, record.status) != shown:  # redraw only on change (quiet in logs)
                     shown = (done, record.status)
                     bar.total = max(record.planned or 0, done)

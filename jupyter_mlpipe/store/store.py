@@ -84,8 +84,10 @@ class Store:
         digits = all(p.isdigit() for p in parts[2:])
         if len(parts) == 4 and parts[:2] == ["..", "groups"] and digits:
             return self.groups_dir / parts[2] / parts[3]  # the form create_experiments writes
-        raise StoreError(f"{link} points to {target!r}, not to an experiment folder — it was"
-                         " changed by hand; restore it or remove it")
+        raise StoreError(
+            f"{link} points to {target!r}, not to an experiment folder — it was"
+            " changed by hand; restore it or remove it"
+        )
 
     def group_of(self, experiment: int) -> int:
         return int(self.experiment_dir(experiment).parent.name)
@@ -215,6 +217,12 @@ class Store:
         self.read_group(group)
         return [
             self._experiment_at(self.group_dir(group) / str(e)) for e in self.experiment_ids(group)
+        ]
+
+    def statuses(self, group: int) -> list[ExperimentStatus]:
+        """The status of every experiment of a group (no params read: cheap to poll)."""
+        return [
+            self._read_status(self.group_dir(group) / str(e)) for e in self.experiment_ids(group)
         ]
 
     def experiment_ids(self, group: int) -> list[int]:
