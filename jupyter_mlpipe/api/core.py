@@ -268,7 +268,7 @@ class Mlpipe(ModelVerbs):
 
     def group(self, group: int, project: str | None = None) -> GroupInfo:
         record = self._group_record(group, project)
-        return group_info(record, group_counts(self._store(project).experiments(int(group))))
+        return group_info(record, group_counts(self._store(project).statuses(int(group))))
 
     def experiments(self, group: int, project: str | None = None, sort: str | None = None) -> Any:
         """One row per experiment: status, timing, params, metrics (last, .min, .max)."""

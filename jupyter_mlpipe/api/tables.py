@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..store import EXPERIMENT_STATES_ORDER, ExperimentRecord, read_jsonl
+from ..store import EXPERIMENT_STATES_ORDER, ExperimentRecord, ExperimentStatus, read_jsonl
 from ..store.store import METRICS
 from .records import ExperimentInfo, GroupInfo
 
@@ -100,10 +100,11 @@ def experiments_frame(records: list[ExperimentRecord], sort: str | None = None) 
     return frame
 
 
-def group_counts(records: list[ExperimentRecord]) -> dict[str, int]:
+def group_counts(states: list[ExperimentStatus]) -> dict[str, int]:
+    """How many experiments are in each state, in table order."""
     counts = dict.fromkeys(EXPERIMENT_STATES_ORDER, 0)
-    for rec in records:
-        counts[rec.status] = counts.get(rec.status, 0) + 1
+    for state in states:
+        counts[state.status] = counts.get(state.status, 0) + 1
     return counts
 
 
