@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..spec import Metric
+from ..spec import Metric, Spec
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,11 @@ class CompletedTrial:
     def ok(self) -> bool:
         """True when the trial completed with a usable value."""
         return not self.failed and not self.pruned and usable(self.value)
+
+
+def search_seed(spec: Spec, fallback: int | None) -> int | None:
+    """The spec's seed when it sets one (0 included), else ``fallback`` (the group's drawn seed)."""
+    return spec.hptuning.seed if spec.hptuning.seed is not None else fallback
 
 
 def usable(value: float | None) -> bool:

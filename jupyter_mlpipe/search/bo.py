@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..spec import Spec
-from ._base import CompletedTrial, Suggestion
+from ._base import CompletedTrial, Suggestion, search_seed
 from ._optuna import OptunaSearch, optuna_module
 
 
@@ -33,7 +33,7 @@ class BOSearch(OptunaSearch):
         bo = spec.hptuning.bo
         assert bo is not None
         optuna = optuna_module()
-        seed = spec.hptuning.seed if spec.hptuning.seed is not None else seed
+        seed = search_seed(spec, seed)
         sampler = optuna.samplers.TPESampler(
             n_startup_trials=bo.n_initial_trials, seed=seed, constant_liar=True
         )

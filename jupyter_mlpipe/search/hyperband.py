@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..spec import Spec
-from ._base import CompletedTrial, Suggestion
+from ._base import CompletedTrial, Suggestion, search_seed
 from ._optuna import OptunaSearch, optuna_module
 
 
@@ -38,7 +38,7 @@ class HyperbandSearch(OptunaSearch):
         band = spec.hptuning.hyperband
         assert band is not None
         optuna = optuna_module()
-        seed = spec.hptuning.seed if spec.hptuning.seed is not None else seed
+        seed = search_seed(spec, seed)
         sampler = optuna.samplers.RandomSampler(seed=seed)
         pruner = optuna.pruners.HyperbandPruner(
             min_resource=1, max_resource=band.max_iter, reduction_factor=band.eta

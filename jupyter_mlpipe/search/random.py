@@ -23,7 +23,7 @@ from typing import Any
 
 from ..spec import MatrixParam, Spec
 from ..spec.matrix import key
-from ._base import CompletedTrial, Suggestion
+from ._base import CompletedTrial, Suggestion, search_seed
 from ._fixed import FixedSearch
 from .grid import combination
 
@@ -46,7 +46,7 @@ class RandomSearch(FixedSearch):
         n = spec.hptuning.n_experiments or 1
         import numpy as np
 
-        rng = np.random.default_rng(spec.hptuning.seed if spec.hptuning.seed is not None else seed)
+        rng = np.random.default_rng(search_seed(spec, seed))
         trials = draw(list(spec.matrix.values()), n, rng)
         if len(trials) < n:
             self.warnings = (
