@@ -13,7 +13,17 @@ from typing import Any
 
 import pytest
 
-SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "schemas"
+def _find_schemas() -> Path:
+    """``shared/schemas`` beside the checkout, or beside any folder above it (a worktree in a
+    subfolder shares the same schemas)."""
+    here = Path(__file__).resolve().parents[2]
+    for folder in here.parents:
+        if (folder / "shared" / "schemas").is_dir():
+            return folder / "shared" / "schemas"
+    return here.parent / "shared" / "schemas"
+
+
+SCHEMAS = _find_schemas()
 K8S_VERSION = "1.33.0"
 
 

@@ -222,14 +222,27 @@ class KubeDouble:
                 pod["status"]["conditions"] = conditions
             return pod
 
+        # One critical section: a finished pod, its log's end and its Job's new status become
+        # visible together, so no reader sees a final pod whose Job has not counted it yet.
+        with self.store.cond:
+            try:
+                pod = self.store.update("pods", ns, name, change)
+            except ApiError:
+                return
+            if phase not in ("Succeeded", "Failed"):
+                return
+            self.log_done.add((ns, name))
+            for owner in pod["metadata"].get("ownerReferences") or []:
+                if owner["kind"] == "Job":
+                    self.jobs.reconcile(ns, owner["name"])
+            self.store.cond.notify_all()
+
+    def delete_pod(self, ns: str, name: str) -> None:
+        """Delete a pod as its controller does (a missing pod is already gone)."""
         try:
-            self.store.update("pods", ns, name, change)
+            self.store.delete("pods", ns, name)
         except ApiError:
-            return
-        if phase in ("Succeeded", "Failed"):
-            with self.store.cond:
-                self.log_done.add((ns, name))
-                self.store.cond.notify_all()
+            pass
 
     def start_pod(self, pod: dict[str, Any]) -> None:
         threading.Thread(target=self._run_pod, args=(pod,), daemon=True).start()

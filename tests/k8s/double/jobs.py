@@ -66,6 +66,13 @@ class JobController:
         self.states: dict[str, JobState] = {}
 
     def reconcile(self, ns: str, name: str) -> None:
+        """Bring Job ``name`` one step forward: count finished pods, create the pods its
+        parallelism allows, write its status. Holds the store's lock throughout, so the pods it
+        reads and the status it writes form one ordered state change."""
+        with self.double.store.cond:
+            self._reconcile(ns, name)
+
+    def _reconcile(self, ns: str, name: str) -> None:
         store = self.double.store
         try:
             job = store.get("jobs", ns, name)
