@@ -216,6 +216,12 @@ class KubeClient:
         if kind is JOB:
             return self._dict(self._call(what, self.batch.patch_namespaced_job, name, ns, patch,
                                          _content_type=merge))
+        if kind is CONFIGMAP:
+            return self._dict(self._call(what, self.core.patch_namespaced_config_map, name, ns,
+                                         patch, _content_type=merge))
+        if kind is POD:
+            return self._dict(self._call(what, self.core.patch_namespaced_pod, name, ns, patch,
+                                         _content_type=merge))
         return self._dict(self._call(what, self.custom.patch_namespaced_custom_object,
                                      kind.group, kind.version, ns, kind.plural, name, patch,
                                      _content_type=merge))

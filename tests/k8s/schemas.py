@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+
 def _find_schemas() -> Path:
     """``shared/schemas`` beside the checkout, or beside any folder above it (a worktree in a
     subfolder shares the same schemas)."""

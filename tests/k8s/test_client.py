@@ -35,7 +35,8 @@ def test_create_get_patch_delete_round_trip(kd: KubeDouble, kc: KubeClient) -> N
 
 def test_patch_is_sent_as_a_merge_patch(kd: KubeDouble, kc: KubeClient) -> None:
     job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"},
-           "spec": {"suspend": True, "template": {"spec": {"containers": [
+           "spec": {"suspend": True, "template": {"spec": {"restartPolicy": "Never",
+                                                            "containers": [
                {"name": "c", "image": "i"}]}}}}
     kc.create(job)
     assert kc.patch(JOB, "j", {"spec": {"suspend": False}})["spec"]["suspend"] is False

@@ -6,6 +6,9 @@ controller makes pods (Indexed Jobs, per-index retries, pod failure policies, su
 run scripted outcomes or — in ``run`` mode — their command as a local process, Workflows run a
 build pod and finish with an image digest, SeldonDeployments become Available (or Failed).
 Faults (403, 409, 500 ...) are injected per method and path with :meth:`KubeDouble.fail`.
+What clients write is checked as a Kubernetes 1.33 API server checks it (schemas, names, Job
+immutability, resourceVersion conflicts; see :mod:`.validation`). State changes are ordered: a
+pod's final phase and its Job's status that counts it are one atomic change of the store.
 
 Simplifications, on purpose: deletion is immediate (dependents first) rather than through
 finalizers; a MODIFIED object that stops matching a watch's selector is not sent as DELETED.
@@ -24,6 +27,7 @@ from .jobs import JobController
 from .objects import ApiError, Event, ObjectStore, _now, merge_patch
 from .pods import LocalPod, Outcome
 from .server import DoubleServer, Fault
+from .validation import check_update
 
 __all__ = ["KubeDouble", "Outcome"]
 
@@ -134,7 +138,31 @@ class KubeDouble:
             raise ApiError(400, "BadRequest", "json patch body must be an array of operations")
         if isinstance(body, list):
             raise ApiError(415, "UnsupportedMediaType", "the double only merges patches")
-        return self.store.update(plural, ns, name, lambda obj: merge_patch(obj, body))
+        expected = ((body.get("metadata") or {}).get("resourceVersion")
+                    if isinstance(body, dict) else None)
+
+        def change(obj: dict[str, Any]) -> dict[str, Any]:
+            new: dict[str, Any] = merge_patch(obj, body)
+            check_update(plural, obj, new, expected)
+            return new
+
+        return self.store.update(plural, ns, name, change)
+
+    def replace(self, plural: str, ns: str, name: str, body: Any) -> dict[str, Any]:
+        """PUT: the whole object replaced (status and identity kept), optimistic on its
+        ``metadata.resourceVersion``."""
+        if not isinstance(body, dict) or (body.get("metadata") or {}).get("name") != name:
+            raise ApiError(400, "BadRequest", "the body must be the object named in the URL")
+
+        def change(obj: dict[str, Any]) -> dict[str, Any]:
+            new = {**body, "status": obj.get("status")} if "status" in obj else dict(body)
+            meta = obj["metadata"]
+            new["metadata"] = {**body["metadata"], **{k: meta[k] for k in (
+                "namespace", "uid", "creationTimestamp", "generation") if k in meta}}
+            check_update(plural, obj, new, body["metadata"].get("resourceVersion"))
+            return new
+
+        return self.store.update(plural, ns, name, change)
 
     def stream_log(self, handler: Any, ns: str, name: str, query: dict[str, str]) -> None:
         self.store.get("pods", ns, name)  # 404 when absent

@@ -1,8 +1,10 @@
 """The double's HTTP side: Kubernetes REST paths over a threaded stdlib server on 127.0.0.1.
 
-Serves create (POST), get/list/watch (GET), merge or JSON patch (PATCH), delete (DELETE) for
+Serves create (POST), get/list/watch (GET), merge patch (PATCH), replace (PUT), delete (DELETE) for
 core (``/api/v1``) and group (``/apis/G/V``) resources, and pod logs (``.../pods/N/log``, with
-``follow``). Every request is counted; faults can be injected per method and path.
+``follow``). Every request is counted; faults can be injected per method and path. Writes are
+checked as an API server checks them (:mod:`.validation`): 422 for invalid objects, 409 for a
+stale ``resourceVersion``.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import json
 import re
 import threading
+import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .objects import ApiError, ObjectStore, matches
+from .validation import validate
 
 _PATH = re.compile(
     r"^/(?:api/(?P<cv>v1)|apis/(?P<g>[^/]+)/(?P<v>[^/]+))/namespaces/(?P<ns>[^/]+)/"
@@ -89,10 +93,12 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"kind": "List", "apiVersion": "v1", "items": items,
                                     "metadata": {"resourceVersion": str(rv)}})
         if self.command == "POST":
-            return self._send(201, store.create(plural, ns, body))
+            return self._send(201, store.create(plural, ns, _admit(plural, ns, body)))
         if self.command == "PATCH":
             return self._send(200, self.server.double.patch(plural, ns, name, body,
                                                             self.headers.get("Content-Type", "")))
+        if self.command == "PUT":
+            return self._send(200, self.server.double.replace(plural, ns, name, body))
         if self.command == "DELETE":
             obj = store.delete(plural, ns, name)
             return self._send(200, {"kind": "Status", "status": "Success", "details": {
@@ -164,6 +170,21 @@ class Handler(BaseHTTPRequestHandler):
             for event in batch:
                 self._line(event.type, event.obj)
                 since = event.rv
+
+
+def _admit(plural: str, ns: str, body: Any) -> dict[str, Any]:
+    """A new object as the API server admits it: its generated name filled in, its namespace
+    matching the URL's, and valid (else 400 or 422)."""
+    if not isinstance(body, dict):
+        raise ApiError(400, "BadRequest", "the request body must be a JSON object")
+    meta = body.setdefault("metadata", {})
+    if not meta.get("name") and meta.get("generateName"):
+        meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
+    if meta.get("namespace", ns) != ns:
+        raise ApiError(400, "BadRequest", "the namespace of the provided object does not match"
+                       " the namespace sent on the request")
+    validate(plural, body)
+    return body
 
 
 class DoubleServer(ThreadingHTTPServer):
