@@ -168,6 +168,10 @@ class Mlpipe(ModelVerbs):
             planned=planned,
             warnings=list(spec.warnings),
         )
+        if backend == "kubernetes":  # the trial image, built once, before any Job exists
+            from ..builders.trial_build import prepare_trial_image
+
+            prepare_trial_image(store, self.settings, record, spec)
         start_supervisor(store, record.id, self.settings)
         handle = Sweep(self, store.project, record.id)
         if wait:
@@ -231,7 +235,11 @@ class Mlpipe(ModelVerbs):
                     params=doc["params"],
                 )
             )
-        return render_sweep(store, self.settings, group, launches, group.concurrency, spec=spec)
+        from ..builders.trial_build import dry_run_trial_image
+
+        builds, image = dry_run_trial_image(self.settings, group, spec)
+        return builds + render_sweep(store, self.settings, group, launches, group.concurrency,
+                                     spec=spec, trial_image=image)
 
     def resume(self, group: int, project: str | None = None) -> Sweep:
         """Start a new supervisor for a group whose supervisor died; it runs what had not run.

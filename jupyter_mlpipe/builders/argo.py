@@ -133,7 +133,9 @@ class ArgoBuilder(Builder):
         """
         spec = self._build(request)
         dockerfile = ""
-        if spec.builder == "kaniko":
+        if spec.builder == "kaniko" and request.mode == "dockerfile":
+            dockerfile = f"{request.folder}/Dockerfile"  # the folder brings its own
+        elif spec.builder == "kaniko":
             dockerfile = str(write_dockerfile(request.folder, builder_image=request.builder_image,
                                               mode=request.mode))
         created = self.client.create(render_build_workflow(spec))

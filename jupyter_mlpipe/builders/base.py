@@ -31,7 +31,8 @@ class BuildRequest:
         builder_image: the image the Dockerfile starts FROM (build argument ``BUILDER_IMAGE``).
         builder: force a tool (``docker``/``podman``/``buildah``); None auto-detects.
         mode: ``"s2i"`` runs the builder image's ``/s2i/bin/assemble`` like ``s2i build``;
-            ``"pip"`` installs requirements and seldon-core into a plain Python base image.
+            ``"pip"`` installs requirements and seldon-core into a plain Python base image;
+            ``"dockerfile"`` builds the Dockerfile already in the folder (trial images).
         build_args: extra ``--build-arg`` values.
         mounts: ``host:container[:ro]`` bind mounts for RUN steps (buildah/podman only), e.g.
             a CA bundle pip needs behind a TLS-inspecting proxy.

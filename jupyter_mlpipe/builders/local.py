@@ -90,6 +90,8 @@ class LocalBuilder(Builder):
     def render(self, request: BuildRequest) -> str:
         """The Dockerfile this request would build (nothing is written)."""
         folder = Path(request.folder)
+        if request.mode == "dockerfile":
+            return (folder / "Dockerfile").read_text(encoding="utf-8")
         return render_dockerfile(
             read_folder_env(folder), (folder / "requirements.txt").is_file(),
             builder_image=request.builder_image, mode=request.mode,
@@ -139,8 +141,12 @@ class LocalBuilder(Builder):
             BuildError: a command failed or timed out (the message ends with the output's tail).
         """
         tool = self.tool(request)
-        dockerfile = write_dockerfile(request.folder, builder_image=request.builder_image,
-                                      mode=request.mode, labels={"io.mlpipe.package": request.name})
+        if request.mode == "dockerfile":  # the folder brings its own Dockerfile
+            dockerfile = Path(request.folder) / "Dockerfile"
+        else:
+            dockerfile = write_dockerfile(request.folder, builder_image=request.builder_image,
+                                          mode=request.mode,
+                                          labels={"io.mlpipe.package": request.name})
         tail: deque[str] = deque(maxlen=TAIL)
 
         def line(text: str) -> None:

@@ -49,6 +49,7 @@ from .logs import follow_file
 #: Launch variables that describe the submitting machine, not the trial's image.
 HOST_ONLY = frozenset({"PATH", "PYTHONPATH", "HOME", "VIRTUAL_ENV"})
 INDEXED_ALGORITHMS = frozenset({"grid", "random"})
+TRIAL_IMAGE_RECORD = "trial-image.json"  # written by builders.trial_build (same name)
 
 
 @dataclass
@@ -71,12 +72,26 @@ class _Job:
     retries: int
 
 
+def read_trial_image(store: Store, group: int) -> dict[str, Any] | None:
+    """The group's built trial image (``trial-image.json`` in its folder, written before any
+    Job by :func:`jupyter_mlpipe.builders.trial_build.prepare_trial_image`), or None."""
+    from ..store.files import read_json
+
+    path = store.group_dir(group) / TRIAL_IMAGE_RECORD
+    return dict(read_json(path)) if path.is_file() else None
+
+
 def pod_group(group: GroupRecord, store: Store, paths: ClusterPaths, image: str | None = None,
-              spec: Any = None) -> tuple[SweepPod, tuple[str, ...], dict[str, str]]:
+              spec: Any = None, trial_image: Mapping[str, Any] | None = None
+              ) -> tuple[SweepPod, tuple[str, ...], dict[str, str]]:
     """What every pod of ``group`` shares, from its spec: (pod, build steps, build env vars).
+
+    When the group has a trial image (``trial_image``, else the group's record of it), the pods
+    run that image by digest and run no build step: the steps are in the image.
 
     Args:
         spec: the parsed spec; read from the group's stored spec when None.
+        trial_image: the trial image record (a dry run passes the one it would build).
 
     Raises:
         ExecutorError: the spec has no ``build.image`` and no image was given.
@@ -98,6 +113,11 @@ def pod_group(group: GroupRecord, store: Store, paths: ClusterPaths, image: str 
         if spec.build is not None:
             image = image or spec.build.image
             steps, env_vars = spec.build.build_steps, dict(spec.build.env_vars)
+    if trial_image is None and group.id:
+        trial_image = read_trial_image(store, group.id)
+    if trial_image is not None:
+        image = str(trial_image["image"])
+        steps = () if trial_image.get("steps_built") else steps
     if not image:
         raise ExecutorError(f"{group.spec_file}: the kubernetes backend needs build.image (the"
                             " trial image) — add a build section with image: REF")
@@ -108,13 +128,14 @@ def pod_group(group: GroupRecord, store: Store, paths: ClusterPaths, image: str 
 
 
 def render_sweep(store: Store, settings: Any, group: GroupRecord,
-                 launches: Sequence[TrialLaunch], parallelism: int, spec: Any = None
-                 ) -> list[dict[str, Any]]:
+                 launches: Sequence[TrialLaunch], parallelism: int, spec: Any = None,
+                 trial_image: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """What a sweep would create on the cluster (``mlpipe sweep --backend kubernetes
     --dry-run -o yaml``): an Indexed Job + ConfigMap for grid/random, a Job + ConfigMap per
-    trial otherwise. Pure: nothing is sent to a cluster, no client is needed."""
+    trial otherwise, their pods on ``trial_image`` when the sweep builds one. Pure: nothing is
+    sent to a cluster, no client is needed."""
     executor = KubernetesExecutor(store, None, ClusterPaths.from_settings(settings))
-    return executor.render(group, launches, parallelism, spec=spec)
+    return executor.render(group, launches, parallelism, spec=spec, trial_image=trial_image)
 
 
 class KubernetesExecutor(Executor):
@@ -229,10 +250,11 @@ class KubernetesExecutor(Executor):
             exp.state, exp.job = "live", name
 
     def render(self, group: GroupRecord, launches: Sequence[TrialLaunch], parallelism: int,
-               spec: Any = None) -> list[dict[str, Any]]:
+               spec: Any = None, trial_image: Mapping[str, Any] | None = None
+               ) -> list[dict[str, Any]]:
         """The objects :meth:`start` would create for ``launches`` (``--dry-run``)."""
         self._group = group
-        self._pod = pod_group(group, self.store, self.paths, self.image, spec)
+        self._pod = pod_group(group, self.store, self.paths, self.image, spec, trial_image)
         trials = [self._entry(i, launch) for i, launch in enumerate(launches)]
         if group.algorithm in INDEXED_ALGORITHMS:
             job = render_indexed_job(self._pod[0], trials, parallelism)
