@@ -159,6 +159,8 @@ REGISTRY: tuple[Setting, ...] = (
     ),
     Setting("service_account", str, lambda: "mlpipe", "service account for Jobs and Workflows"),
     Setting("registry_secret", str, lambda: "mlpipe-registry", "Secret Argo builds push with"),
+    Setting("supervisor_image", str, lambda: "",
+            "image of a Kubernetes sweep's supervisor pod; empty: the JupyterLab pod's own"),
     Setting(
         "builder_image",
         str,

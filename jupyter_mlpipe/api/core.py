@@ -168,11 +168,14 @@ class Mlpipe(ModelVerbs):
             planned=planned,
             warnings=list(spec.warnings),
         )
-        if backend == "kubernetes":  # the trial image, built once, before any Job exists
+        if backend == "kubernetes":  # trial image built once; the supervisor runs in-cluster
             from ..builders.trial_build import prepare_trial_image
+            from ..executors.kubernetes_supervisor import start_cluster_supervisor
 
             prepare_trial_image(store, self.settings, record, spec)
-        start_supervisor(store, record.id, self.settings)
+            start_cluster_supervisor(store, self.settings, record.id)
+        else:
+            start_supervisor(store, record.id, self.settings)
         handle = Sweep(self, store.project, record.id)
         if wait:
             handle.wait(progress=progress)
@@ -262,7 +265,12 @@ class Mlpipe(ModelVerbs):
             )
         )
         store.log_event(group, "resumed")
-        start_supervisor(store, group, self.settings)
+        if record.backend == "kubernetes":
+            from ..executors.kubernetes_supervisor import start_cluster_supervisor
+
+            start_cluster_supervisor(store, self.settings, group)
+        else:
+            start_supervisor(store, group, self.settings)
         return Sweep(self, store.project, group)
 
     def handle(self, group: int, project: str | None = None) -> Sweep:

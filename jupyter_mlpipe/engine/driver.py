@@ -84,15 +84,37 @@ class Driver:
         self.target = objective(self.spec)
 
     # -- set-up from the store ----------------------------------------------------------------
+    def _adopt(self) -> set[int]:
+        """Experiments an earlier supervisor left queued, running or lost whose trials the
+        executor still sees (Kubernetes Jobs outlive their supervisor): they are not launched
+        again — same Job, same index — and their results arrive as usual."""
+        unfinished = [rec.id for rec in self.store.experiments(self.group.id)
+                      if rec.state.status in (QUEUED, RUNNING) or rec.state.reason == LOST]
+        if not unfinished:
+            return set()
+        adopted = self.executor.adopt(self.group, unfinished)
+        if adopted:
+            self.store.log_event(self.group.id, "adopted", experiments=sorted(adopted))
+        return adopted
+
     def _history(self) -> tuple[list[CompletedTrial], list[int], list[Suggestion]]:
         """Finished trials (for the search), experiments to run again (lost before they
-        started) and, for those, the suggestions the search must take back."""
+        started) and, for those and the adopted ones, the suggestions the search must take
+        back."""
         history, pending, suggestions = [], [], []
         searched = set(self.spec.matrix)
         if self.spec.hptuning is not None and self.spec.hptuning.hyperband is not None:
             searched.add(self.spec.hptuning.hyperband.resource.name)
+        adopted = self._adopt()
         for number, rec in enumerate(self.store.experiments(self.group.id)):
             state = rec.state
+            if rec.id in adopted:
+                self.live[rec.id] = _Live(number, dict(rec.params), attempt=max(1, state.attempt))
+                if state.status == RUNNING:
+                    self.running.add(rec.id)
+                chosen = {k: v for k, v in rec.params.items() if k in searched}
+                suggestions.append(Suggestion(number=number, params=chosen))
+                continue
             if state.status == QUEUED or (state.reason == LOST and state.started is None):
                 pending.append(rec.id)
                 self.live[rec.id] = _Live(number, dict(rec.params), attempt=max(1, state.attempt))

@@ -13,13 +13,32 @@ import time
 from ..proc import pid_alive, terminate_group
 from ..store import LIVE_STATES, GroupRecord, Store
 from .driver import mark_lost
+from .supervisor import heartbeat_age
 
 #: A group created this long ago without a supervisor record has lost its supervisor.
 START_GRACE = 60.0
+#: An in-cluster supervisor silent this long is gone (its Job gave up or was deleted).
+CLUSTER_GRACE = 600.0
 
 
-def supervisor_alive(group: GroupRecord) -> bool:
-    """Whether the group's supervisor runs (or was started moments ago and has not said so)."""
+def cluster_supervised(store: Store, group: int) -> bool:
+    """Whether ``group`` is driven by a supervisor pod in the cluster."""
+    from ..executors.kubernetes_supervisor import CLUSTER_RECORD
+
+    return (store.group_dir(group) / CLUSTER_RECORD).is_file()
+
+
+def supervisor_alive(group: GroupRecord, store: Store | None = None) -> bool:
+    """Whether the group's supervisor runs (or was started moments ago and has not said so).
+
+    A Kubernetes sweep's supervisor runs in its own pod (see ``start_cluster_supervisor``):
+    it lives while its heartbeat in the store is fresh, or for :data:`CLUSTER_GRACE` seconds
+    after it was asked for (image pulls, a replacement pod after an eviction).
+    """
+    if store is not None and cluster_supervised(store, group.id):
+        age = heartbeat_age(store, group.id)
+        since = time.time() - max(group.created, group.resumed or 0.0)
+        return (age if age is not None else since) < CLUSTER_GRACE
     sup = group.supervisor
     if sup is None:
         return time.time() - max(group.created, group.resumed or 0.0) < START_GRACE
@@ -30,7 +49,7 @@ def reconcile(store: Store, group: GroupRecord, stop_grace: float = 5.0) -> Grou
     """Return the group's record, first repairing it if its supervisor died."""
     if group.status not in ("created", "running"):
         return group
-    if supervisor_alive(group):
+    if supervisor_alive(group, store):
         return group
     lost = 0
     for rec in store.experiments(group.id):

@@ -3,6 +3,14 @@
 It outlives the command or kernel that started the sweep: it records itself in the group
 record, drives the group to completion with :class:`~.driver.Driver`, and exits. SIGTERM or
 SIGINT to the supervisor is a request to stop the group gracefully.
+
+With ``--in-cluster`` it is the supervisor pod of a Kubernetes sweep (see
+:mod:`jupyter_mlpipe.k8s.manifests.supervisor`): SIGTERM then means "this pod is going away"
+(deleted, evicted, drained), not "stop the sweep" — it exits at once and leaves the trial Jobs
+running; the Job controller starts a replacement, which resumes from the store and adopts them.
+Stop requests reach it through the store (``mlpipe stop``). While it runs it touches
+``supervisor.heartbeat`` in the group folder, which is how any other process tells that it lives
+(a pid means nothing across pods).
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -33,29 +42,68 @@ def make_executor(backend: str, store: Store, settings: Settings) -> Any:
     return LocalExecutor(store, stop_grace=settings.stop_grace)
 
 
-def supervise(store: Store, group_id: int, settings: Settings) -> int:
-    """Drive the group; return the process exit code (0 when the group succeeded)."""
+HEARTBEAT = "supervisor.heartbeat"
+BEAT_EVERY = 5.0
+
+
+class PodGoingAway(BaseException):
+    """SIGTERM to an in-cluster supervisor: exit, leave the trials running."""
+
+
+def heartbeat_age(store: Store, group_id: int) -> float | None:
+    """Seconds since the group's supervisor last proved it lives (None: it never did)."""
+    try:
+        return time.time() - (store.group_dir(group_id) / HEARTBEAT).stat().st_mtime
+    except OSError:
+        return None
+
+
+def _beat(store: Store, group_id: int, stop: threading.Event) -> None:
+    path = store.group_dir(group_id) / HEARTBEAT
+    while True:
+        path.touch()
+        if stop.wait(BEAT_EVERY):
+            return
+
+
+def supervise(store: Store, group_id: int, settings: Settings, in_cluster: bool = False) -> int:
+    """Drive the group; return the process exit code (0 when the group succeeded).
+
+    Args:
+        in_cluster: this is a Kubernetes supervisor pod (SIGTERM leaves the trials running; a
+            replacement pod resumes).
+    """
     from .driver import Driver
 
     record = store.read_group(group_id)
+    if in_cluster and record.status not in ("created", "running"):
+        return 0  # a replacement pod for a group that already ended: nothing to drive
     me = Supervisor(
         pid=os.getpid(),
         create_time=process_create_time(os.getpid()) or time.time(),
-        host=socket.gethostname(),
+        host=os.environ.get("MLPIPE_SUPERVISOR_POD", "") or socket.gethostname(),
         started=time.time(),
     )
     store.write_group(record.evolve(status="running", supervisor=me, finished=None, message=""))
-    store.log_event(group_id, "supervisor-started", pid=me.pid)
+    store.log_event(group_id, "supervisor-started", pid=me.pid, host=me.host)
 
     def request_stop(signum: int, frame: Any) -> None:
         store.request_stop(group_id)
 
-    signal.signal(signal.SIGTERM, request_stop)
+    def going_away(signum: int, frame: Any) -> None:
+        raise PodGoingAway
+
+    signal.signal(signal.SIGTERM, going_away if in_cluster else request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    beating = threading.Event()
+    threading.Thread(target=_beat, args=(store, group_id, beating), daemon=True).start()
     executor = None
     try:
         executor = make_executor(record.backend, store, settings)
         final = Driver(store, group_id, settings, executor).run()
+    except PodGoingAway:
+        store.log_event(group_id, "supervisor-leaving", host=me.host)
+        return 143  # the Job controller replaces this pod; the trials keep running
     except Exception as exc:  # record why, so no caller waits on a dead group forever
         traceback.print_exc()
         if executor is not None:
@@ -63,6 +111,7 @@ def supervise(store: Store, group_id: int, settings: Settings) -> int:
         _fail(store, group_id, f"supervisor error: {exc}")
         return 1
     finally:
+        beating.set()
         if executor is not None:
             executor.close()
     return 0 if final.status == "succeeded" else 1
@@ -86,10 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--user", required=True)
     parser.add_argument("--project", required=True)
     parser.add_argument("--group", required=True, type=int)
+    parser.add_argument("--in-cluster", action="store_true",
+                        help="run as a Kubernetes sweep's supervisor pod")
     args = parser.parse_args(argv)
     settings = Settings.load(overrides={"outputs_root": str(args.root), "user": args.user})
     store = Store(args.root, args.user, args.project)
-    return supervise(store, args.group, settings)
+    return supervise(store, args.group, settings, in_cluster=args.in_cluster)
 
 
 if __name__ == "__main__":

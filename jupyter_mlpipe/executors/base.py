@@ -81,5 +81,12 @@ class Executor(ABC):
     def active(self) -> int:
         """How many trials are queued or running here."""
 
+    def adopt(self, group: GroupRecord, experiments: Sequence[int]) -> set[int]:
+        """Take over ``experiments`` (queued or running when an earlier supervisor of ``group``
+        ended) whose trials still run where this executor runs them; return those adopted.
+        Their updates then arrive through :meth:`poll` as if this executor had started them.
+        Default: nothing survives its supervisor (local trials are killed with it)."""
+        return set()
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (watches, connections). Running trials are left alone."""

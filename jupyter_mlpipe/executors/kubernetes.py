@@ -20,6 +20,7 @@ with code 86, which the Job's pod failure policy treats as final.
 
 from __future__ import annotations
 
+import json
 import queue
 import secrets
 import time
@@ -38,7 +39,7 @@ from ..k8s.manifests import (
     render_params_configmap,
     render_trial_job,
 )
-from ..k8s.manifests.common import GROUP, PROJECT, USER
+from ..k8s.manifests.common import COMPONENT, GROUP, PROJECT, USER
 from ..k8s.manifests.jobs import COMPLETION_INDEX, INDEX_FAILURES, NOT_FOUND_EXIT, STOPPED_EXIT
 from ..k8s.trial_entry import STOP_MARKER
 from ..k8s.watch import Watcher
@@ -191,6 +192,47 @@ class KubernetesExecutor(Executor):
         if group.algorithm not in INDEXED_ALGORITHMS:
             self._flush()
 
+    def adopt(self, group: GroupRecord, experiments: Sequence[int]) -> set[int]:
+        """Take over the trial Jobs an earlier supervisor of ``group`` created: each Job's
+        ConfigMap maps its completion indexes to experiments, so an adopted experiment keeps
+        its Job, index, retries and logs (Kubernetes never stopped running it). Experiments whose
+        Job is gone are not adopted: the driver launches them again.
+
+        Raises:
+            KubernetesError: the Jobs or their ConfigMaps cannot be listed.
+        """
+        from ..k8s.client import CONFIGMAP
+
+        self._group = group
+        wanted, adopted = set(experiments), set()
+        selector = f"{self._selector(group)},{COMPONENT}=trial"
+        configmaps = {c["metadata"]["name"]: c.get("data") or {}
+                      for c in self.client.list(CONFIGMAP, selector)[0]}
+        for job in self.client.list(JOB, selector)[0]:
+            name, spec = job["metadata"]["name"], job.get("spec") or {}
+            by_index: dict[int, int] = {}
+            for key, text in configmaps.get(name, {}).items():
+                if key.removesuffix(".json").isdigit():
+                    entry = json.loads(text)
+                    by_index[int(key.removesuffix(".json"))] = int(entry["experiment"])
+            if not by_index:
+                continue
+            indexed = spec.get("completionMode") == "Indexed"
+            retries = spec.get("backoffLimitPerIndex", 0) if indexed else 0
+            self._jobs[name] = _Job(name, indexed, by_index, int(retries or 0))
+            for eid in set(by_index.values()) & wanted:
+                launch = TrialLaunch(experiment=eid, attempt=1, argv=())
+                self._exps[eid] = _Exp(launch, state="live", job=name)
+                adopted.add(eid)
+        if self._jobs:
+            self._ensure_watch()
+        return adopted
+
+    @staticmethod
+    def _selector(group: GroupRecord) -> str:
+        return (f"{GROUP}={group.id},{PROJECT}={label_value(group.project)},"
+                f"{USER}={label_value(group.user)}")
+
     def _entry(self, index: int, launch: TrialLaunch) -> TrialEntry:
         assert self._pod is not None
         _, steps, env_vars = self._pod
@@ -270,9 +312,7 @@ class KubernetesExecutor(Executor):
     def _ensure_watch(self) -> None:
         if self._watcher is not None or self._group is None:
             return
-        g = self._group
-        selector = (f"{GROUP}={g.id},{PROJECT}={label_value(g.project)},"
-                    f"{USER}={label_value(g.user)}")
+        selector = self._selector(self._group)
         self._watcher = Watcher(self.client, POD, selector,
                                 lambda etype, obj: self._events.put((etype, obj)),
                                 lambda exc: self._events.put(("ERROR", exc)),

@@ -46,6 +46,8 @@ def resolve_env(pod: dict[str, Any], container: dict[str, Any]) -> dict[str, str
         m = _ANNOTATION.match(ref)
         if m:
             env[item["name"]] = annotations.get(m.group(1), "")
+        elif ref in ("metadata.name", "metadata.namespace"):
+            env[item["name"]] = str(pod["metadata"].get(ref.split(".", 1)[1], ""))
     return env
 
 
