@@ -159,9 +159,10 @@ class ArgoBuilder(Builder):
                              f" {status.get('message') or 'no message'} — inspect it with"
                              f" `{where}`; last log lines:\n{tail}")
         digest = workflow_digest(final)
-        update_lineage(request.folder, image=request.image, digest=digest,
-                       builder=f"argo/{spec.builder}", workflow=name, built=time.time(),
-                       pushed=request.push)
+        if request.mode != "dockerfile":  # a package folder records what was built from it
+            update_lineage(request.folder, image=request.image, digest=digest,
+                           builder=f"argo/{spec.builder}", workflow=name, built=time.time(),
+                           pushed=request.push)
         return BuildResult(image=request.image, digest=digest, log_tail=tuple(logs.tail),
                            dockerfile_path=dockerfile, builder=f"argo/{spec.builder}",
                            pushed=request.push)

@@ -164,8 +164,9 @@ class LocalBuilder(Builder):
             digest = self._digest(tool, request, iidfile, digestfile)
         result = BuildResult(image=request.image, digest=digest, log_tail=tuple(tail),
                              dockerfile_path=str(dockerfile), builder=tool, pushed=request.push)
-        update_lineage(request.folder, image=request.image, digest=digest, builder=tool,
-                       built=time.time(), pushed=request.push)
+        if request.mode != "dockerfile":  # a package folder records what was built from it
+            update_lineage(request.folder, image=request.image, digest=digest, builder=tool,
+                           built=time.time(), pushed=request.push)
         return result
 
     def _step(self, argv: list[str], request: BuildRequest, line: OnLine, tail: deque[str]

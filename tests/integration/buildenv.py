@@ -117,12 +117,14 @@ class BuildEnv:
         env: the process environment for buildah/podman (containers config variables set).
         builder_image: the stand-in Seldon builder image reference (local storage).
         timings: seconds per preparation step (0 when it came from the cache).
+        base_image: the plain Debian + python3 base (local storage), e.g. a trial image's FROM.
     """
 
     cache: Path
     env: dict[str, str]
     builder_image: str
     timings: dict[str, float]
+    base_image: str = ""
 
 
 def _write_config(cache: Path) -> dict[str, str]:
@@ -184,15 +186,10 @@ def prepare(log: list[str]) -> BuildEnv:
         (ctx / "s2i").mkdir(parents=True)
         if not _image_exists(base, env):
             started = time.monotonic()
-            tarball = _rootfs(cache, base_key, env, log)
+            _rootfs(cache, base_key, env, log)
             timings["rootfs"] = time.monotonic() - started
             started = time.monotonic()
-            os.link(tarball, ctx / "rootfs.tar")
-            (ctx / "Containerfile").write_text(
-                'FROM scratch\nADD rootfs.tar /\nCMD ["/bin/bash"]\n'
-            )
-            _bud(ctx, base, env, log, "-f", str(ctx / "Containerfile"))
-            (ctx / "rootfs.tar").unlink()
+            _base(cache, base, base_key, env, log)
             timings["base"] = time.monotonic() - started
         started = time.monotonic()
         (ctx / "s2i" / "assemble").write_text(_ASSEMBLE)
@@ -203,7 +200,23 @@ def prepare(log: list[str]) -> BuildEnv:
              "--build-arg", f"BASE_IMAGE={base}")
         timings["builder"] = time.monotonic() - started
         shutil.rmtree(ctx, ignore_errors=True)
-    return BuildEnv(cache=cache, env=env, builder_image=builder, timings=timings)
+    if not _image_exists(base, env):  # the builder came from the cache, its base did not
+        started = time.monotonic()
+        _base(cache, base, base_key, env, log)
+        timings["base"] = time.monotonic() - started
+    return BuildEnv(cache=cache, env=env, builder_image=builder, timings=timings,
+                    base_image=base)
+
+
+def _base(cache: Path, base: str, key: str, env: dict[str, str], log: list[str]) -> None:
+    """Import the rootfs tarball as the base image (``FROM scratch`` + ``ADD``)."""
+    ctx = cache / f"ctx-base-{key}"
+    shutil.rmtree(ctx, ignore_errors=True)
+    ctx.mkdir(parents=True)
+    os.link(_rootfs(cache, key, env, log), ctx / "rootfs.tar")
+    (ctx / "Containerfile").write_text('FROM scratch\nADD rootfs.tar /\nCMD ["/bin/bash"]\n')
+    _bud(ctx, base, env, log, "-f", str(ctx / "Containerfile"))
+    shutil.rmtree(ctx, ignore_errors=True)
 
 
 class Registry:
