@@ -15,13 +15,17 @@ from .double import KubeDouble, Outcome
 from .test_executor import SPEC
 
 
-def test_lost_experiments_resume_in_their_running_indexed_job(tmp_path: Path) -> None:
+def _group(tmp_path: Path, n: int) -> tuple[Store, GroupRecord, list[int]]:
     store = Store(tmp_path / "outputs", "tester", "proj")
     group = store.create_group(lambda gid: GroupRecord(
         id=gid, project="proj", user="tester", name="g", created=time.time(),
         spec_file="sweep.yml", project_dir=str(tmp_path), algorithm="grid",
-        backend="kubernetes", concurrency=2, planned=3), SPEC)
-    ids = store.create_experiments(group.id, [{"lr": v} for v in (0.1, 0.2, 0.3)])
+        backend="kubernetes", concurrency=2, planned=n), SPEC)
+    return store, group, store.create_experiments(group.id, [{"lr": i} for i in range(n)])
+
+
+def test_lost_experiments_resume_in_their_running_indexed_job(tmp_path: Path) -> None:
+    store, group, ids = _group(tmp_path, 3)
     with KubeDouble(namespace="team") as kd:
         kd.default_outcome = Outcome(hold=0.5)
         first = make_executor(kd, store, image=None)
@@ -47,12 +51,7 @@ def test_lost_experiments_resume_in_their_running_indexed_job(tmp_path: Path) ->
 
 
 def test_experiments_whose_job_is_gone_are_not_adopted(tmp_path: Path) -> None:
-    store = Store(tmp_path / "outputs", "tester", "proj")
-    group = store.create_group(lambda gid: GroupRecord(
-        id=gid, project="proj", user="tester", name="g", created=time.time(),
-        spec_file="sweep.yml", project_dir=str(tmp_path), algorithm="grid",
-        backend="kubernetes", concurrency=2, planned=1), SPEC)
-    (eid,) = store.create_experiments(group.id, [{"lr": 0.1}])
+    store, group, (eid,) = _group(tmp_path, 1)
     with KubeDouble(namespace="team") as kd:
         ex = make_executor(kd, store, image=None)
         try:

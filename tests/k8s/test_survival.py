@@ -40,13 +40,7 @@ send_metrics(loss=float(params["x"]) ** 2)
 with open(os.path.join(out, "model.dat"), "w") as fh:
     fh.write("weights")
 """
-GRID = """\
-version: 1
-kind: group
-hptuning:
-  concurrency: 2
-  matrix:
-    x: {values: [1, 2, 3, 4]}
+TAIL = """\
 declarations:
   pause: 1.0
   python: PYTHON
@@ -55,6 +49,14 @@ build:
 run:
   cmd: '{{ python }} trial.py'
 """
+GRID = """\
+version: 1
+kind: group
+hptuning:
+  concurrency: 2
+  matrix:
+    x: {values: [1, 2, 3, 4]}
+""" + TAIL
 BO = """\
 version: 1
 kind: group
@@ -67,14 +69,7 @@ hptuning:
     metric: {name: loss, optimization: minimize}
   matrix:
     x: {uniform: -2:2}
-declarations:
-  pause: 1.0
-  python: PYTHON
-build:
-  image: registry.local/trainer:1
-run:
-  cmd: '{{ python }} trial.py'
-"""
+""" + TAIL
 
 
 @pytest.fixture
