@@ -304,7 +304,7 @@ def test_trial_image_built_once_runs_a_polyaxon_script_into_the_store(
         proc.run(["podman", "rmi", "--force", record["image"]], env=env, timeout=120)
     folder = store.experiment_dir(eid)
     points = [json.loads(x) for x in (folder / "metrics.jsonl").read_text().splitlines()]
-    assert [p["values"]["loss"] for p in points] == [0.3, 0.15, 0.1]
+    assert [p["values"]["loss"] for p in points] == pytest.approx([0.3, 0.15, 0.1])
     assert (folder / "model.dat").read_text() == "weights after 3 epochs"
     log = (folder / "output.log").read_text()
     assert "trained in /usr/bin/python3 with step ran" in log
