@@ -10,7 +10,10 @@ steps in every pod instead would download the same packages once per trial. The 
 * the project folder in :data:`TRIAL_PROJECT` (the working folder of the build steps, so
   ``pip install -r requirements.txt`` finds its file);
 * each build step as a ``RUN`` in exec form (a JSON argument list; no shell parses user
-  values: a step with a shell operator is refused with the fix).
+  values: a step with a shell operator is refused with the fix);
+* a last fixed ``RUN`` (:data:`DEDUPE`, needs ``python3`` like the trial entry does): when the
+  steps installed the full jupyter-mlpipe, the tracking-only copy is removed so it never
+  shadows that install.
 
 Its tag is a content hash of the base image reference, the steps and every file copied, so an
 unchanged spec names the same image and a registry that already holds it is not asked to hold it
@@ -32,7 +35,16 @@ from ..errors import BuildError
 
 TRIAL_PYTHON = "/opt/mlpipe/python"
 TRIAL_PROJECT = "/opt/mlpipe/project"
-FORMAT = 1  # bump when the rendered Dockerfile changes meaning: every hash changes with it
+FORMAT = 2  # bump when the rendered Dockerfile changes meaning: every hash changes with it
+#: Run last in the image (fixed code, no user value): when the build steps installed the full
+#: jupyter-mlpipe, drop the tracking-only copy so it does not shadow that install; the
+#: ``polyaxon_helper`` shim works with either.
+DEDUPE = (
+    "import importlib.util, shutil, sys; p = {path!r}; "
+    "sys.path[:] = [x for x in sys.path if x.rstrip('/') != p]; "
+    "found = importlib.util.find_spec('jupyter_mlpipe'); "
+    "found is None or shutil.rmtree(p + '/jupyter_mlpipe')"
+)
 #: Folder and file names never copied from the project into the image.
 SKIPPED = frozenset({".git", "__pycache__", ".ipynb_checkpoints", ".mlpipe-build", ".venv",
                      "mlpipe-outputs", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
@@ -179,6 +191,7 @@ def render_trial_dockerfile(plan: TrialImagePlan) -> str:
         f"WORKDIR {TRIAL_PROJECT}",
     ]
     lines += [f"RUN {json.dumps(list(step))}" for step in plan.steps]
+    lines.append(f"RUN {json.dumps(['python3', '-c', DEDUPE.format(path=TRIAL_PYTHON)])}")
     return "\n".join(lines) + "\n"
 
 

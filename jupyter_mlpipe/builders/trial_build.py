@@ -46,8 +46,16 @@ def _stderr(line: str) -> None:
     print(f"trial image: {line}", file=sys.stderr, flush=True)
 
 
-def plan_for(settings: Any, group: GroupRecord, spec: Any) -> TrialImagePlan | None:
+#: Stands in for the registry in a dry run without one (``.invalid`` never resolves).
+NO_REGISTRY = "registry.invalid"
+
+
+def plan_for(settings: Any, group: GroupRecord, spec: Any, *, dry_run: bool = False
+             ) -> TrialImagePlan | None:
     """The trial image ``group`` needs, or None when its pods run ``build.image`` as is.
+
+    Args:
+        dry_run: without a registry, plan with :data:`NO_REGISTRY` instead of refusing.
 
     Raises:
         BuildError: build steps but no registry to push to, or a step that is not an argv.
@@ -59,6 +67,8 @@ def plan_for(settings: Any, group: GroupRecord, spec: Any) -> TrialImagePlan | N
     registry = str(getattr(settings, "registry", "") or "").rstrip("/")
     if not steps and not registry:
         return None
+    if not registry and dry_run:
+        registry = NO_REGISTRY
     if not registry:
         raise BuildError(f"{group.spec_file}: build.build_steps need a trial image, built once"
                          " and pushed — set the registry (mlpipe config registry=HOST/PATH)")
@@ -87,15 +97,19 @@ def dry_run_trial_image(settings: Any, group: GroupRecord, spec: Any,
     already has it). The Job shows the digest when the registry has the image, else the tag
     (the real sweep swaps in the digest after the push).
     """
-    plan = plan_for(settings, group, spec)
+    plan = plan_for(settings, group, spec, dry_run=True)
     if plan is None:
         return [], None
-    digest = check(plan.image, tls_verify=tls_verify(plan.image))
+    unset = plan.repository.startswith(NO_REGISTRY + "/")
+    digest = None if unset else check(plan.image, tls_verify=tls_verify(plan.image))
     image = ImageRef.parse(plan.image).by_digest(digest) if digest else plan.image
-    doc = {"apiVersion": "mlpipe.io/v1", "kind": "TrialImageBuild",
-           "metadata": {"name": plan.tag},
-           "spec": {**plan.to_dict(), "backend": getattr(settings, "build_backend", "local"),
-                    "present": bool(digest), "dockerfile": render_trial_dockerfile(plan)}}
+    doc: dict[str, Any] = {
+        "apiVersion": "mlpipe.io/v1", "kind": "TrialImageBuild", "metadata": {"name": plan.tag},
+        "spec": {**plan.to_dict(), "backend": getattr(settings, "build_backend", "local"),
+                 "present": bool(digest), "dockerfile": render_trial_dockerfile(plan)}}
+    if unset:
+        doc["spec"]["note"] = ("no registry is set: set it before running this sweep"
+                               " (mlpipe config registry=HOST/PATH)")
     return [doc], {"image": image, "tag": plan.image, "digest": digest or "", "steps_built": True}
 
 

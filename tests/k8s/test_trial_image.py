@@ -118,7 +118,8 @@ def test_dockerfile_runs_each_step_as_an_argument_list(project: Path) -> None:
     text = render_trial_dockerfile(plan)
     assert text.splitlines()[1] == "FROM py:3"
     runs = [json.loads(line[4:]) for line in text.splitlines() if line.startswith("RUN ")]
-    assert runs == [["pip", "install", "-r", "requirements.txt"], ["python", "-c", "print(1)"]]
+    assert runs[:2] == [["pip", "install", "-r", "requirements.txt"], ["python", "-c", "print(1)"]]
+    assert runs[2][:2] == ["python3", "-c"] and len(runs) == 3  # the fixed de-duplication
     assert f'ENV PYTHONPATH="{TRIAL_PYTHON}' in text
     assert plan.image == f"reg:5000/t:{plan.tag}" and len(plan.tag) == 25
 
@@ -267,3 +268,27 @@ def test_dry_run_shows_one_build_and_one_indexed_job_by_digest(
     entries = {k: v for k, v in cm["data"].items() if k[0].isdigit()}
     assert len(entries) == 3 and all(json.loads(v)["build_steps"] == [] for v in entries.values())
     yaml.safe_dump_all(docs)  # printable with -o yaml
+
+
+def test_dry_run_without_a_registry_says_to_set_one(project: Path, tmp_path: Path) -> None:
+    api = Mlpipe(outputs_root=str(tmp_path / "outputs"), registry="", project="proj")
+    build, job, _ = api.sweep(project / "sweep.yml", backend="kubernetes", dry_run=True)
+    assert "set it before running" in build["spec"]["note"]
+    image = job["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image.startswith("registry.invalid/mlpipe-trial-proj:t")
+
+
+def test_tracking_copy_gives_way_to_an_installed_jupyter_mlpipe(project: Path,
+                                                                tmp_path: Path) -> None:
+    from jupyter_mlpipe.builders.trial import DEDUPE
+
+    ctx = stage_context(plan_trial_image("py:3", (), project, "r:1/t"), tmp_path / "ctx")
+    copy = str(ctx / "mlpipe-python")
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": copy}
+    bare = [sys.executable, "-S", "-c", DEDUPE.format(path=copy)]  # -S: no site-packages
+    subprocess.run(bare, env=env, check=True, timeout=60, cwd=tmp_path)
+    assert (ctx / "mlpipe-python" / "jupyter_mlpipe").is_dir()  # nothing else has it: kept
+    installed = [sys.executable, "-c", DEDUPE.format(path=copy)]  # this venv has it
+    subprocess.run(installed, env=env, check=True, timeout=60, cwd=tmp_path)
+    assert not (ctx / "mlpipe-python" / "jupyter_mlpipe").exists()
+    assert (ctx / "mlpipe-python" / "polyaxon_helper.py").is_file()
