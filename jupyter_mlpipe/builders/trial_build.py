@@ -12,9 +12,9 @@ so no Job is ever created for it.
 When the spec has no build steps and no registry is configured, there is nothing to build: the
 pods run ``build.image`` as given (tracking then comes from the jupyter-mlpipe installed there).
 
-Function sweeps (the notebook path) reach the same image through :func:`prepare_trial_image`
-with their own ``project_dir`` and steps: it depends only on the group, the spec's ``build``
-section and a folder.
+Function sweeps (the notebook path, not built yet) reach the same image path through
+:func:`ensure_image`: plan it with :func:`~.trial.plan_trial_image` from their base image,
+steps and folder, then write the same record for the executor.
 """
 
 from __future__ import annotations
@@ -132,19 +132,13 @@ def prepare_trial_image(store: Store, settings: Any, group: GroupRecord, spec: A
     Raises:
         BuildError: the build or push failed; the group is marked failed first.
     """
-    say = on_line or (lambda _line: None)
     try:
         plan = plan_for(settings, group, spec)
         if plan is None:
             return None
-        secure = tls_verify(plan.image)
-        digest = check(plan.image, tls_verify=secure)
-        built = digest is None
-        if digest is not None:
-            say(f"{plan.image} is in the registry ({digest}); not rebuilt")
-        else:
-            say(f"building {plan.image} from {plan.base} with {len(plan.steps)} build step(s)")
-            digest = _build(plan, settings, group, builder, say, secure, mounts)
+        digest, built = ensure_image(plan, settings, group.project_dir, f"trial-{group.id}",
+                                     builder=builder, on_line=on_line, check=check,
+                                     mounts=mounts)
     except BuildError as exc:
         _fail_group(store, group, str(exc))
         raise
@@ -157,13 +151,36 @@ def prepare_trial_image(store: Store, settings: Any, group: GroupRecord, spec: A
     return record
 
 
-def _build(plan: TrialImagePlan, settings: Any, group: GroupRecord, builder: Any,
+def ensure_image(plan: TrialImagePlan, settings: Any, project_dir: str | Path, name: str, *,
+                 builder: Any = None, on_line: OnLine | None = None,
+                 check: Checker = manifest_digest, mounts: tuple[str, ...] = ()
+                 ) -> tuple[str, bool]:
+    """Find ``plan``'s image in its registry, else build and push it; return (digest, built).
+
+    This is the seam any trial launcher uses (a sweep here; a function sweep plans its own
+    image with :func:`~.trial.plan_trial_image` and calls this too). The build context is
+    staged in ``project_dir/.mlpipe-build/<tag>/`` and removed afterwards.
+
+    Raises:
+        BuildError: the build or push failed (with the build log's last lines).
+    """
+    say = on_line or (lambda _line: None)
+    secure = tls_verify(plan.image)
+    digest = check(plan.image, tls_verify=secure)
+    if digest is not None:
+        say(f"{plan.image} is in the registry ({digest}); not rebuilt")
+        return digest, False
+    say(f"building {plan.image} from {plan.base} with {len(plan.steps)} build step(s)")
+    return _build(plan, settings, Path(project_dir), name, builder, say, secure, mounts), True
+
+
+def _build(plan: TrialImagePlan, settings: Any, project_dir: Path, name: str, builder: Any,
            say: OnLine, secure: bool, mounts: tuple[str, ...]) -> str:
     from . import make_builder
     from .trial import stage_context
 
     impl = builder or make_builder(getattr(settings, "build_backend", "local"), settings)
-    context = Path(group.project_dir) / ".mlpipe-build" / plan.tag
+    context = project_dir / ".mlpipe-build" / plan.tag
     stage_context(plan, context)
     lines: list[str] = []
 
@@ -171,7 +188,7 @@ def _build(plan: TrialImagePlan, settings: Any, group: GroupRecord, builder: Any
         lines.append(text)
         say(text)
 
-    request = BuildRequest(name=f"trial-{group.id}", folder=context, image=plan.image,
+    request = BuildRequest(name=name, folder=context, image=plan.image,
                            push=True, builder_image=plan.base, mode="dockerfile",
                            tls_verify=secure, mounts=mounts)
     try:
