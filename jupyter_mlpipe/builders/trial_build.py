@@ -34,7 +34,7 @@ from .base import BuildRequest, OnLine
 from .registry import ImageRef, manifest_digest
 from .trial import TrialImagePlan, plan_trial_image, render_trial_dockerfile
 
-RECORD = "trial-image.json"  # read by executors.kubernetes.read_trial_image
+RECORD = "trial-image.json"  # read by executors.kubernetes_pod.read_trial_image
 #: Registries docker itself treats as insecure (plain HTTP): loopback hosts.
 LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
 TAIL = 15
