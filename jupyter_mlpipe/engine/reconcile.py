@@ -13,7 +13,7 @@ import time
 from ..proc import pid_alive, terminate_group
 from ..store import LIVE_STATES, GroupRecord, Store
 from .driver import mark_lost
-from .supervisor import heartbeat_age
+from .heartbeat import heartbeat_age
 
 #: A group created this long ago without a supervisor record has lost its supervisor.
 START_GRACE = 60.0

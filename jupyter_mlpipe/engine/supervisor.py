@@ -29,6 +29,7 @@ from typing import Any
 from ..proc import process_create_time
 from ..settings import Settings
 from ..store import FAILED, Store, Supervisor
+from .heartbeat import PodGoingAway, beat
 
 
 def make_executor(backend: str, store: Store, settings: Settings) -> Any:
@@ -40,30 +41,6 @@ def make_executor(backend: str, store: Store, settings: Settings) -> Any:
     from ..executors.local import LocalExecutor
 
     return LocalExecutor(store, stop_grace=settings.stop_grace)
-
-
-HEARTBEAT = "supervisor.heartbeat"
-BEAT_EVERY = 5.0
-
-
-class PodGoingAway(BaseException):
-    """SIGTERM to an in-cluster supervisor: exit, leave the trials running."""
-
-
-def heartbeat_age(store: Store, group_id: int) -> float | None:
-    """Seconds since the group's supervisor last proved it lives (None: it never did)."""
-    try:
-        return time.time() - (store.group_dir(group_id) / HEARTBEAT).stat().st_mtime
-    except OSError:
-        return None
-
-
-def _beat(store: Store, group_id: int, stop: threading.Event) -> None:
-    path = store.group_dir(group_id) / HEARTBEAT
-    while True:
-        path.touch()
-        if stop.wait(BEAT_EVERY):
-            return
 
 
 def supervise(store: Store, group_id: int, settings: Settings, in_cluster: bool = False) -> int:
@@ -96,7 +73,7 @@ def supervise(store: Store, group_id: int, settings: Settings, in_cluster: bool 
     signal.signal(signal.SIGTERM, going_away if in_cluster else request_stop)
     signal.signal(signal.SIGINT, request_stop)
     beating = threading.Event()
-    threading.Thread(target=_beat, args=(store, group_id, beating), daemon=True).start()
+    threading.Thread(target=beat, args=(store, group_id, beating), daemon=True).start()
     executor = None
     try:
         executor = make_executor(record.backend, store, settings)
