@@ -12,6 +12,7 @@ from typing import Any
 from ..errors import (
     BuilderNotFound,
     ConfigError,
+    InvalidArgument,
     InvalidName,
     KubernetesError,
     MlpipeError,
@@ -25,6 +26,7 @@ _STATUS: tuple[tuple[type[MlpipeError], int], ...] = (
     (NotFound, 404),
     (SpecError, 400),
     (InvalidName, 400),
+    (InvalidArgument, 400),
     (ConfigError, 400),
     (BuilderNotFound, 501),
     (PredictError, 502),

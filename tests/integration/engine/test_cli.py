@@ -41,6 +41,12 @@ def test_sweep_wait_tables_best_and_logs(write_spec: Any, project: Path) -> None
     assert [r["x"] for r in rows] == ["2", "1"] and {r["status"] for r in rows} == {"succeeded"}
     best = mlpipe("best", "1", "--metric", "loss", "--mode", "min", "--project", "cli")
     assert json.loads(best.stdout)["params"]["x"] == 1
+    # the spec states no objective: best must be told the direction, never guess it
+    usage = mlpipe("best", "1", "--metric", "loss", "--project", "cli")
+    assert usage.returncode == 2 and "--mode" in usage.stderr, usage.stderr
+    assert "no objective" in mlpipe("objective", "1", "--project", "cli").stdout
+    assert mlpipe("objective", "1", "loss:max", "--project", "cli").returncode == 0
+    assert json.loads(mlpipe("best", "1", "--project", "cli").stdout)["params"]["x"] == 2
     as_json = json.loads(mlpipe("groups", "--project", "cli", "--format", "json").stdout)
     assert as_json[0]["succeeded"] == 2
     logs = mlpipe("logs", "1", "--project", "cli")
@@ -62,8 +68,6 @@ def test_errors_are_one_line_with_exit_codes(write_spec: Any, project: Path) -> 
     assert "Traceback" not in done.stderr
     missing = mlpipe("experiments", "42")
     assert missing.returncode == 3 and "group 42 does not exist" in missing.stderr
-    usage = mlpipe("best", "1")
-    assert usage.returncode == 2 and "--metric" in usage.stderr
 
 
 def test_dry_run_prints_argv_without_creating_anything(write_spec: Any, project: Path) -> None:
