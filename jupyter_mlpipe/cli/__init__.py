@@ -13,7 +13,12 @@ __all__ = ["VERBS", "ArgError", "HelpShown", "build_parser", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``mlpipe``. Returns the exit code (0 ok, 1 failure, 2 usage, 3 not found)."""
+    """Entry point of ``mlpipe``. Returns the exit code.
+
+    0 on success; for an error, its row of :data:`jupyter_mlpipe.errors.ERROR_TABLE` (1 failure,
+    2 bad usage or spec, 3 not found, 5 conflict); a ``sweep --wait`` exits with its group's
+    status (0 succeeded, 1 failed, 4 stopped); 130 when interrupted.
+    """
     from ..errors import MlpipeError
 
     try:
