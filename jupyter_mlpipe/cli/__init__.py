@@ -70,6 +70,7 @@ def _run(args: object) -> int:
     from ..api import Mlpipe
     from ..api.sweeps import EXIT_CODES, Sweep
     from .commands import run_command
+    from .notes import empty_note
     from .render import render
 
     api = Mlpipe()
@@ -80,7 +81,12 @@ def _run(args: object) -> int:
     result = run_command(args, api)  # type: ignore[arg-type]
     if isinstance(result, Sweep):
         return _report_sweep(result, args, EXIT_CODES)
-    render(result, fmt=getattr(args, "format", "table"), dry_format=getattr(args, "output", "yaml"))
+    fmt = getattr(args, "format", "table")
+    note = empty_note(args, api, result)  # type: ignore[arg-type]
+    if note is not None and fmt == "table":
+        print(note)
+        return 0
+    render(result, fmt=fmt, dry_format=getattr(args, "output", "yaml"))
     return 0
 
 
