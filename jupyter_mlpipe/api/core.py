@@ -569,9 +569,22 @@ class Mlpipe(ModelVerbs):
         return self.settings.explain()
 
     def set_config(self, name: str, value: str) -> Path:
-        """Persist a setting in the config file and use it from now on."""
+        """Persist a setting in the config file and use it from now on.
+
+        Setting ``project`` to a project without sweeps logs a warning that names the folder
+        it looked in (and the projects that have sweeps), so a typo shows at once.
+
+        Raises:
+            ConfigError: an unknown setting or a value that does not parse.
+            InvalidName: a project name that is not a DNS-1123 label (nothing is saved).
+        """
+        from .places import project_place
+
+        place = project_place(self.settings, value) if name == "project" else None
         path = save_setting(name, value)
         self.settings = self.settings.replace(**{name: value})
+        if place is not None and not place.has_groups:
+            log.warning(place.nothing_yet())
         return path
 
     # -- models (the verbs themselves are in ModelVerbs) ---------------------------------------

@@ -9,13 +9,11 @@ from __future__ import annotations
 import argparse
 from typing import Any, NoReturn
 
-from ..errors import MlpipeError
+from ..errors import InvalidArgument
 
 
-class ArgError(MlpipeError):
+class ArgError(InvalidArgument):
     """The command line does not parse; the message is argparse's, with the usage line."""
-
-    exit_code = 2
 
 
 class HelpShown(Exception):

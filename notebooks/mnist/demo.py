@@ -2,7 +2,8 @@
 
 Run with ``make demo`` (or ``python notebooks/mnist/demo.py`` in the project's venv). Uses the
 settings in force (``mlpipe config``): by default the outputs go to ~/.local/share/mlpipe/outputs
-and the package to ./deployments/. Pass ``--quick`` for a two-experiment, one-epoch sweep.
+and the package to ~/.local/share/mlpipe/deployments. Pass ``--quick`` for a two-experiment,
+one-epoch sweep.
 """
 
 from __future__ import annotations
