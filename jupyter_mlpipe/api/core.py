@@ -20,13 +20,14 @@ from ..settings import Settings, save_setting
 from ..store import SUCCEEDED, DeploymentStore, GroupRecord, Store, validate_name
 from .models import ModelVerbs
 from .records import ExperimentInfo, GroupInfo
+from .ship import ShipVerbs
 from .sweeps import Sweep, project_dir_of, start_supervisor
 from .tables import experiment_info, experiments_frame, group_counts, group_info, groups_frame
 
 log = logging.getLogger("jupyter_mlpipe")
 
 
-class Mlpipe(ModelVerbs):
+class Mlpipe(ModelVerbs, ShipVerbs):
     """The Python API.
 
     Args:

@@ -37,7 +37,10 @@ def _record(op_id: str | None = None, **changes: Any) -> OperationRecord:
         status="running",
         created=1_700_000_000.0,
         updated=1_700_000_001.0,
-        steps=(OperationStep("best", "succeeded", 1.0, 2.0, "experiment 3"), OperationStep("package")),
+        steps=(
+            OperationStep("best", "succeeded", 1.0, 2.0, "experiment 3"),
+            OperationStep("package"),
+        ),
         request={"project": "mnist", "group": 3, "experiment": None},
         result={"best": {"experiment": 3, "metrics": {"loss": 0.25}}},
         owner=Owner.current(),
@@ -68,8 +71,12 @@ def test_with_step_changes_one_step_only() -> None:
 
 
 def test_a_live_record_whose_owner_is_gone_reads_as_interrupted(ops: OperationStore) -> None:
-    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                           capture_output=True, text=True, check=True)
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     gone = Owner(int(child.stdout), 1.0)
     record = _record(owner=gone).with_step("package", status="running")
     ops.save(record)
@@ -198,8 +205,19 @@ def test_events_append_and_read_from_an_offset(ops: OperationStore) -> None:
 
 @pytest.mark.parametrize(
     "value,ok",
-    [(1, True), ("17", True), (2**53 - 1, True), (2**53, False), (0, False), (-1, False),
-     (True, False), ("1e3", False), ("١٧", False), (1.0, False), (None, False)],
+    [
+        (1, True),
+        ("17", True),
+        (2**53 - 1, True),
+        (2**53, False),
+        (0, False),
+        (-1, False),
+        (True, False),
+        ("1e3", False),
+        ("١٧", False),
+        (1.0, False),
+        (None, False),
+    ],
 )
 def test_ids_are_ascii_digit_ints_below_2_53(value: Any, ok: bool) -> None:
     if ok:

@@ -1,0 +1,417 @@
+"""The ship pipeline: best (or a chosen experiment) → package → build when needed → deploy.
+
+One pipeline for every front end. :meth:`ShipVerbs.ship` writes an operation record (see
+:mod:`jupyter_mlpipe.store.operations`) before it starts, rewrites it after every step and
+appends progress lines beside it, so the CLI, the magics, the dashboard and the sidebar can
+start it, and any of them — in any process — can watch it with :meth:`ShipVerbs.operation`.
+
+Rules, decided here once:
+
+- **Which experiment**: the one given, else the group's best (``best``'s own defaults decide the
+  metric and direction when none is given).
+- **Names**: the default package and deployment name is ``<project>-g<group>-e<experiment>``
+  (shortened to a DNS-1123 label), so two projects or two groups never share one. An existing
+  package is never replaced unless ``force`` is given; one packaged from the same experiment is
+  reused; one that a running deployment serves is never replaced (``package`` refuses).
+- **Build**: only when the deploy backend needs an image (anything but ``local``) or an image was
+  asked for. The built image reaches the deploy by digest when the registry gave one.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InvalidArgument, MlpipeError, NotFound
+from ..store.names import MAX_LABEL, validate_name
+from ..store.operations import (
+    OperationEvent,
+    OperationRecord,
+    OperationStep,
+    OperationStore,
+    Owner,
+    check_id,
+    new_operation_id,
+)
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from .records import ExperimentInfo
+
+log = logging.getLogger("jupyter_mlpipe")
+
+Progress = Callable[[OperationEvent], None]
+DEPLOY_BACKENDS = ("local", "seldon")
+
+
+def default_ship_name(project: str, group: int, experiment: int) -> str:
+    """``<project>-g<group>-e<experiment>``, the project part shortened to fit 63 characters."""
+    suffix = f"-g{group}-e{experiment}"
+    head = project[: max(1, MAX_LABEL - len(suffix))].rstrip("-") or "m"
+    return validate_name(f"{head}{suffix}"[-MAX_LABEL:].lstrip("-"), "package")
+
+
+@dataclass(frozen=True)
+class ShipPlan:
+    """A checked ship request (what the record's ``request`` holds)."""
+
+    project: str
+    group: int | None
+    experiment: int | None
+    name: str | None
+    image: str | None
+    backend: str
+    metric: str | None
+    mode: str | None
+    force: bool
+    source: str | None = None
+    model_class: str | None = None
+    requirements: tuple[str, ...] | None = None
+    checkpoints: tuple[str, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in self.__dict__.items():
+            out[key] = list(value) if isinstance(value, tuple) else value
+        return out
+
+
+class ShipVerbs:
+    """ship / operation / operations / operation_events, mixed into ``Mlpipe``."""
+
+    settings: Settings
+
+    if TYPE_CHECKING:  # provided by Mlpipe and ModelVerbs
+
+        def experiment(self, experiment: int, project: str | None = None) -> ExperimentInfo: ...
+        def best(self, group: int, *args: Any, **kwargs: Any) -> ExperimentInfo: ...
+        def package(self, experiment: int, name: str, **kwargs: Any) -> Any: ...
+        def build(self, name: str, image: str | None = None, **kwargs: Any) -> Any: ...
+        def deploy(self, name: str, **kwargs: Any) -> Any: ...
+        def package_folder(self, name: str) -> Path: ...
+
+    # -- watching -----------------------------------------------------------------------------
+    def operations_store(self) -> OperationStore:
+        return OperationStore(self.settings.outputs_root, self.settings.user)
+
+    def operation(self, op_id: str) -> OperationRecord:
+        """One operation's record as it stands now (any process may be running it).
+
+        Raises:
+            InvalidArgument: ``op_id`` is not 12 hex digits.
+            NotFound: there is no such operation.
+        """
+        return self.operations_store().get(op_id)
+
+    def operations(self, limit: int = 50) -> list[OperationRecord]:
+        """The newest ``limit`` operations, newest first (damaged records marked as such)."""
+        return self.operations_store().list(limit)
+
+    def operation_events(self, op_id: str, offset: int = 0) -> tuple[list[OperationEvent], int]:
+        """Progress lines of an operation from byte ``offset``, and where to continue."""
+        return self.operations_store().events(op_id, offset)
+
+    # -- shipping -----------------------------------------------------------------------------
+    def ship(
+        self,
+        group: int | None = None,
+        *,
+        experiment: int | None = None,
+        name: str | None = None,
+        project: str | None = None,
+        image: str | None = None,
+        backend: str | None = None,
+        metric: str | None = None,
+        mode: str | None = None,
+        force: bool = False,
+        source: str | Path | None = None,
+        model_class: str | None = None,
+        requirements: Sequence[str] | None = None,
+        checkpoints: Sequence[str] | None = None,
+        wait: bool = True,
+        on_progress: Progress | None = None,
+    ) -> OperationRecord:
+        """Package, build (when needed) and deploy a group's best experiment, or a chosen one.
+
+        Args:
+            group: the group whose best experiment ships (``best``'s defaults decide how
+                "best" is measured unless ``metric``/``mode`` are given).
+            experiment: ship this experiment instead of the best.
+            name: the package and deployment name (default: ``<project>-g<G>-e<E>``).
+            image: build this image (default: built only when ``backend`` needs one).
+            backend: the deploy backend, ``local`` or ``seldon`` (default: the setting).
+            force: replace an existing package of that name (never one a deployment serves).
+            source, model_class, requirements, checkpoints: as for :meth:`package`.
+            wait: run in this thread and return the finished record; else run in a background
+                thread and return the queued record at once (watch it with :meth:`operation`).
+            on_progress: called with each progress line (in the thread doing the work).
+
+        Returns:
+            The operation record: finished with ``wait``, queued without.
+
+        Raises:
+            InvalidArgument: neither or both of group/experiment, or a bad value (nothing is
+                recorded then).
+            MlpipeError: with ``wait``, the error of the step that failed (it is also in the
+                record).
+        """
+        plan = self._ship_plan(
+            group, experiment, name, project, image, backend, metric, mode, force,
+            source, model_class, requirements, checkpoints,
+        )  # fmt: skip
+        steps = (("best",) if plan.experiment is None else ()) + ("package", "build", "deploy")
+        now = time.time()
+        record = OperationRecord(
+            id=new_operation_id(),
+            action="ship",
+            status="queued",
+            created=now,
+            updated=now,
+            steps=tuple(OperationStep(s) for s in steps),
+            request=plan.to_dict(),
+            owner=Owner.current(),
+        )
+        run = _ShipRun(self, self.operations_store(), plan, record, on_progress)
+        run.save(record)
+        if wait:
+            return run.run(raise_errors=True)
+        thread = threading.Thread(target=run.run, name=f"mlpipe-ship-{record.id}", daemon=True)
+        thread.start()
+        return record
+
+    def _ship_plan(
+        self,
+        group: int | None,
+        experiment: int | None,
+        name: str | None,
+        project: str | None,
+        image: str | None,
+        backend: str | None,
+        metric: str | None,
+        mode: str | None,
+        force: bool,
+        source: str | Path | None,
+        model_class: str | None,
+        requirements: Sequence[str] | None,
+        checkpoints: Sequence[str] | None,
+    ) -> ShipPlan:
+        if (group is None) == (experiment is None):
+            raise InvalidArgument(
+                "ship needs a group (to ship its best experiment) or an experiment, not "
+                + ("neither" if group is None else "both")
+                + " — `mlpipe ship GROUP` or `mlpipe ship --experiment ID`"
+            )
+        chosen = backend or self.settings.deploy_backend
+        if chosen not in DEPLOY_BACKENDS:
+            raise InvalidArgument(
+                f"deploy backend must be one of {', '.join(DEPLOY_BACKENDS)}, got {chosen!r}"
+            )
+        if mode is not None and mode not in ("min", "max"):
+            raise InvalidArgument(f"mode must be 'min' or 'max', got {mode!r}")
+        if metric is not None and (not isinstance(metric, str) or not metric):
+            raise InvalidArgument(f"metric must be a metric's name, got {metric!r}")
+        return ShipPlan(
+            project=validate_name(project or self.settings.project, "project"),
+            group=None if group is None else check_id(group, "group"),
+            experiment=None if experiment is None else check_id(experiment, "experiment"),
+            name=None if name is None else validate_name(name, "package"),
+            image=image or None,
+            backend=chosen,
+            metric=metric,
+            mode=mode,
+            force=bool(force),
+            source=None if source is None else str(source),
+            model_class=model_class,
+            requirements=None if requirements is None else tuple(requirements),
+            checkpoints=None if checkpoints is None else tuple(map(str, checkpoints)),
+        )
+
+
+class _ShipRun:
+    """One run of the pipeline: the steps, and the record kept current after each."""
+
+    def __init__(
+        self,
+        api: ShipVerbs,
+        store: OperationStore,
+        plan: ShipPlan,
+        record: OperationRecord,
+        on_progress: Progress | None,
+    ) -> None:
+        self.api, self.store, self.plan = api, store, plan
+        self.record = record
+        self.on_progress = on_progress
+        self.experiment = plan.experiment
+        self.name = plan.name
+        self.image: str | None = plan.image
+
+    def save(self, record: OperationRecord) -> None:
+        self.record = record
+        self.store.save(record)
+
+    def say(self, step: str | None, message: str) -> None:
+        event = OperationEvent(time.time(), step, message)
+        self.store.append_event(self.record.id, event)
+        if self.on_progress is not None:
+            try:
+                self.on_progress(event)
+            except Exception:  # a broken display must not break the work it displays
+                log.exception("ship %s: the progress callback failed", self.record.id)
+
+    def run(self, raise_errors: bool = False) -> OperationRecord:
+        """Run every step; the record ends succeeded or failed, whatever happens."""
+        self.save(replace(self.record, status="running", updated=time.time()))
+        for step in self.record.steps:
+            self.save(self.record.with_step(step.name, status="running", started=time.time()))
+            self.say(step.name, f"{step.name}…")
+            try:
+                outcome = getattr(self, f"_{step.name}")()
+            except Exception as exc:  # every failure, expected or not, must land in the record
+                self._fail(step.name, exc)
+                if raise_errors:
+                    raise
+                return self.record
+            status, message, result = outcome
+            self.save(
+                replace(
+                    self.record.with_step(
+                        step.name, status=status, finished=time.time(), message=message
+                    ),
+                    result={**self.record.result, step.name: result},
+                )
+            )
+            self.say(step.name, message)
+        self.save(replace(self.record, status="succeeded", updated=time.time()))
+        self.say(None, "done")
+        return self.record
+
+    def _fail(self, step: str, exc: BaseException) -> None:
+        if isinstance(exc, MlpipeError):
+            message = str(exc)
+        else:
+            log.exception("ship %s: step %s failed", self.record.id, step)
+            message = f"unexpected {type(exc).__name__}: {exc}"
+        failed = self.record.with_step(step, status="failed", finished=time.time(), message=message)
+        self.save(
+            replace(failed, status="failed", error={"type": type(exc).__name__, "message": message})
+        )
+        self.say(step, f"failed: {message}")
+
+    # -- the steps: each returns (status, message, result) ------------------------------------
+    def _best(self) -> tuple[str, str, dict[str, Any]]:
+        plan, kwargs = self.plan, {}
+        if plan.metric is not None:
+            kwargs["metric"] = plan.metric
+        if plan.mode is not None:
+            kwargs["mode"] = plan.mode
+        info = self.api.best(plan.group, project=plan.project, **kwargs)  # type: ignore[arg-type]
+        self.experiment = info.id
+        scores = {k: v for k, v in info.metrics.items() if _finite(v)}
+        shown = f" ({plan.metric} = {scores[plan.metric]:g})" if plan.metric in scores else ""
+        return "succeeded", f"experiment {info.id}{shown}", {
+            "experiment": info.id, "group": info.group, "metrics": scores,
+        }  # fmt: skip
+
+    def _package(self) -> tuple[str, str, dict[str, Any]]:
+        plan, eid = self.plan, int(self.experiment)  # type: ignore[arg-type]
+        info = self.api.experiment(eid, plan.project)
+        if plan.group is not None and info.group != plan.group:
+            raise InvalidArgument(f"experiment {eid} is in group {info.group}, not {plan.group}")
+        self.name = self.name or default_ship_name(plan.project, info.group, eid)
+        reused = self._same_package(eid)
+        if reused is not None:
+            return "skipped", f"{self.name} already holds experiment {eid}; reusing it", {
+                "name": self.name, "path": reused,
+            }  # fmt: skip
+        package = self.api.package(
+            eid,
+            self.name,
+            source=plan.source,
+            checkpoints=None if plan.checkpoints is None else list(plan.checkpoints),
+            model_class=plan.model_class,
+            requirements=None if plan.requirements is None else list(plan.requirements),
+            force=plan.force,
+            project=plan.project,
+        )
+        return "succeeded", f"wrote {package.path}", {
+            "name": package.name, "path": package.path, "experiment": eid,
+            "format": package.format, "model_class": package.model_class,
+        }  # fmt: skip
+
+    def _same_package(self, eid: int) -> str | None:
+        """The folder of an existing package ``self.name`` made from this experiment, if any."""
+        from ..packaging import read_lineage
+
+        if self.plan.force:
+            return None
+        try:
+            folder = self.api.package_folder(str(self.name))
+            lineage = read_lineage(folder)
+        except (NotFound, MlpipeError):
+            return None
+        same = lineage.get("project") == self.plan.project and lineage.get("experiment") == eid
+        return str(folder) if same else None
+
+    def _build(self) -> tuple[str, str, dict[str, Any]]:
+        plan = self.plan
+        if plan.image is None and plan.backend == "local":
+            return "skipped", "not needed: local serving runs the package folder", {}
+        push = plan.backend != "local"  # a cluster pulls the image from a registry
+        built = self.api.build(
+            str(self.name), plan.image, push=push, on_line=lambda line: self.say("build", line)
+        )
+        digest = str(getattr(built, "digest", "") or "")
+        self.image = str(built.image)
+        if built.pushed and digest.startswith("sha256:") and "@" not in self.image:
+            self.image = f"{_repository(self.image)}@{digest}"
+        return "succeeded", f"built {self.image}", {
+            "image": self.image, "reference": built.image, "digest": digest,
+            "pushed": bool(built.pushed),
+        }  # fmt: skip
+
+    def _deploy(self) -> tuple[str, str, dict[str, Any]]:
+        kwargs: dict[str, Any] = {"backend": self.plan.backend}
+        if self.image:
+            kwargs["image"] = self.image
+        record = self.api.deploy(str(self.name), **kwargs)
+        out = {k: _text_or_none(record.get(k)) for k in ("name", "backend", "url", "endpoint")}
+        out["image"] = _text_or_none(record.get("image"))
+        where = out["url"] or out["endpoint"] or ""
+        return "succeeded", f"serving {self.name}" + (f" at {where}" if where else ""), out
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _repository(image: str) -> str:
+    """``registry:5000/model:tag`` → ``registry:5000/model`` (a port is not a tag)."""
+    head, _, tail = image.rpartition(":")
+    return head if head and "/" not in tail else image
+
+
+def ship_summary(record: OperationRecord) -> Mapping[str, Any]:
+    """What a finished ship produced, flat: experiment, name, image, url (for renderers)."""
+    result = record.result
+    deploy = result.get("deploy") or {}
+    package = result.get("package") or {}
+    return {
+        "operation": record.id,
+        "status": record.status,
+        "experiment": (result.get("best") or {}).get(
+            "experiment", record.request.get("experiment")
+        ),
+        "name": package.get("name"),
+        "image": deploy.get("image"),
+        "url": deploy.get("url") or deploy.get("endpoint"),
+    }
