@@ -23,7 +23,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,7 +72,7 @@ class ShipPlan:
     force: bool
     source: str | None = None
     model_class: str | None = None
-    requirements: tuple[str, ...] | None = None
+    requirements: str | tuple[str, ...] | None = None
     checkpoints: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -132,8 +132,8 @@ class ShipVerbs:
         force: bool = False,
         source: str | Path | None = None,
         model_class: str | None = None,
-        requirements: Sequence[str] | None = None,
-        checkpoints: Sequence[str] | None = None,
+        requirements: str | Path | Sequence[str] | None = None,
+        checkpoints: Sequence[str | Path] | None = None,
         wait: bool = True,
         on_progress: Progress | None = None,
     ) -> OperationRecord:
@@ -198,8 +198,8 @@ class ShipVerbs:
         force: bool,
         source: str | Path | None,
         model_class: str | None,
-        requirements: Sequence[str] | None,
-        checkpoints: Sequence[str] | None,
+        requirements: str | Path | Sequence[str] | None,
+        checkpoints: Sequence[str | Path] | None,
     ) -> ShipPlan:
         if (group is None) == (experiment is None):
             raise InvalidArgument(
@@ -228,7 +228,7 @@ class ShipVerbs:
             force=bool(force),
             source=None if source is None else str(source),
             model_class=model_class,
-            requirements=None if requirements is None else tuple(requirements),
+            requirements=_requirements(requirements),
             checkpoints=None if checkpoints is None else tuple(map(str, checkpoints)),
         )
 
@@ -335,7 +335,11 @@ class _ShipRun:
             source=plan.source,
             checkpoints=None if plan.checkpoints is None else list(plan.checkpoints),
             model_class=plan.model_class,
-            requirements=None if plan.requirements is None else list(plan.requirements),
+            requirements=(
+                plan.requirements
+                if plan.requirements is None or isinstance(plan.requirements, str)
+                else list(plan.requirements)
+            ),
             force=plan.force,
             project=plan.project,
         )
@@ -386,6 +390,13 @@ class _ShipRun:
         return "succeeded", f"serving {self.name}" + (f" at {where}" if where else ""), out
 
 
+def _requirements(value: str | Path | Sequence[str] | None) -> str | tuple[str, ...] | None:
+    """A requirements file's path (text) or the requirement lines themselves."""
+    if value is None or isinstance(value, (str, Path)):
+        return None if value is None else str(value)
+    return tuple(map(str, value))
+
+
 def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -398,20 +409,3 @@ def _repository(image: str) -> str:
     """``registry:5000/model:tag`` → ``registry:5000/model`` (a port is not a tag)."""
     head, _, tail = image.rpartition(":")
     return head if head and "/" not in tail else image
-
-
-def ship_summary(record: OperationRecord) -> Mapping[str, Any]:
-    """What a finished ship produced, flat: experiment, name, image, url (for renderers)."""
-    result = record.result
-    deploy = result.get("deploy") or {}
-    package = result.get("package") or {}
-    return {
-        "operation": record.id,
-        "status": record.status,
-        "experiment": (result.get("best") or {}).get(
-            "experiment", record.request.get("experiment")
-        ),
-        "name": package.get("name"),
-        "image": deploy.get("image"),
-        "url": deploy.get("url") or deploy.get("endpoint"),
-    }

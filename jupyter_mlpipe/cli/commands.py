@@ -78,6 +78,33 @@ def _undeploy(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
     return f"deployment {a.name} removed"
 
 
+def _ship(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
+    return api.ship(
+        a.group,
+        experiment=a.experiment,
+        name=a.name,
+        project=a.project,
+        image=a.image,
+        backend=a.backend,
+        metric=a.metric,
+        mode=a.mode,
+        force=a.force,
+        source=a.source,
+        model_class=a.model_class,
+        requirements=a.requirements,
+        checkpoints=a.checkpoint,
+        on_progress=getattr(a, "on_progress", None),
+    )
+
+
+def _operations(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
+    if a.id is not None:
+        return api.operation(a.id)
+    if a.limit < 1:
+        raise InvalidArgument(f"--limit must be 1 or more, got {a.limit}")
+    return api.operations(a.limit)
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace, Mlpipe, str | None], Any]] = {
     "sweep": _sweep,
     "resume": lambda a, api, t: api.resume(a.group, project=a.project),
@@ -120,6 +147,8 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Mlpipe, str | None], Any]] = {
     "predict": lambda a, api, t: api.predict(a.name, a.input),
     "deployments": lambda a, api, t: api.deployments(),
     "undeploy": _undeploy,
+    "ship": _ship,
+    "operations": _operations,
     "config": _config,
     "cluster": _cluster,
 }

@@ -230,7 +230,7 @@ class Owner:
         return cls(pid, _time(data, "create_time", optional=True))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class OperationRecord:
     """One operation as stored and as every front end shows it.
 
@@ -260,6 +260,11 @@ class OperationRecord:
     @property
     def finished(self) -> bool:
         return self.status not in LIVE
+
+    def __repr__(self) -> str:
+        steps = ", ".join(f"{s.name} {s.status}" for s in self.steps)
+        error = f" — {self.error['message']}" if self.error else ""
+        return f"<operation {self.id}: {self.action} {self.status} ({steps}){error}>"
 
     def step(self, name: str) -> OperationStep:
         """The step called ``name`` (KeyError if the operation has none)."""
