@@ -1,6 +1,6 @@
 /**
  * Typed mirrors of the JSON the server extension answers with
- * (jupyter_mlpipe/serverext/views.py, operations.py and openapi.yaml).
+ * (jupyter_mlpipe/serverext/views.py, store/operations.py and openapi.yaml).
  */
 
 /** Experiment status as written in status.json. */
@@ -72,12 +72,15 @@ export interface LogsResponse {
   lines: string[];
 }
 
+/** What an operation does: every action runs the server's one ship pipeline. */
 export type OperationAction =
+  | 'ship'
   | 'deploy-best'
   | 'deploy-experiment'
   | 'package'
   | 'build'
-  | 'deploy';
+  | 'deploy'
+  | 'unknown';
 
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
@@ -94,16 +97,19 @@ export interface ErrorBody {
   message: string;
 }
 
+/** A ship operation as recorded in the store; an unreadable record is 'damaged'. */
 export interface Operation {
   id: string;
   action: OperationAction;
   request: Record<string, unknown>;
-  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'damaged';
   created: number;
   updated: number;
   steps: OperationStep[];
-  result: Record<string, unknown>;
+  /** Per finished step, what it produced: best.experiment, package.name, deploy.url ... */
+  result: Record<string, Record<string, unknown> | undefined>;
   error: ErrorBody | null;
+  owner?: { pid: number; create_time: number | null } | null;
 }
 
 export interface OperationsResponse {
@@ -111,17 +117,24 @@ export interface OperationsResponse {
   operations: Operation[];
 }
 
-/** The body of POST operations. */
+/**
+ * The body of POST operations. Leave out what the server should decide: the name (unique per
+ * project, group and experiment), the metric and mode (the group's objective), the image (built
+ * only when the deploy backend needs one). Nothing is replaced unless `force` is sent.
+ */
 export interface OperationRequest {
-  action: OperationAction;
-  name: string;
+  action: 'ship' | 'deploy-best' | 'deploy-experiment';
+  name?: string;
   group?: number;
   experiment?: number;
   metric?: string;
   mode?: 'min' | 'max';
   source?: string;
   model_class?: string;
+  requirements?: string[];
+  checkpoints?: string[];
   image?: string;
+  backend?: 'local' | 'seldon';
   force?: boolean;
   project?: string;
 }
