@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import InvalidArgument, MlpipeError, NotFound
 from ..store.names import MAX_LABEL, validate_name
@@ -42,7 +42,7 @@ from ..store.operations import (
 
 if TYPE_CHECKING:
     from ..settings import Settings
-    from .records import ExperimentInfo
+    from .core import Mlpipe
 
 log = logging.getLogger("jupyter_mlpipe")
 
@@ -86,15 +86,6 @@ class ShipVerbs:
     """ship / operation / operations / operation_events, mixed into ``Mlpipe``."""
 
     settings: Settings
-
-    if TYPE_CHECKING:  # provided by Mlpipe and ModelVerbs
-
-        def experiment(self, experiment: int, project: str | None = None) -> ExperimentInfo: ...
-        def best(self, group: int, *args: Any, **kwargs: Any) -> ExperimentInfo: ...
-        def package(self, experiment: int, name: str, **kwargs: Any) -> Any: ...
-        def build(self, name: str, image: str | None = None, **kwargs: Any) -> Any: ...
-        def deploy(self, name: str, **kwargs: Any) -> Any: ...
-        def package_folder(self, name: str) -> Path: ...
 
     # -- watching -----------------------------------------------------------------------------
     def operations_store(self) -> OperationStore:
@@ -177,7 +168,8 @@ class ShipVerbs:
             request=plan.to_dict(),
             owner=Owner.current(),
         )
-        run = _ShipRun(self, self.operations_store(), plan, record, on_progress)
+        api = cast("Mlpipe", self)  # ShipVerbs is only ever mixed into Mlpipe
+        run = _ShipRun(api, self.operations_store(), plan, record, on_progress)
         run.save(record)
         if wait:
             return run.run(raise_errors=True)
@@ -238,7 +230,7 @@ class _ShipRun:
 
     def __init__(
         self,
-        api: ShipVerbs,
+        api: Mlpipe,
         store: OperationStore,
         plan: ShipPlan,
         record: OperationRecord,

@@ -424,22 +424,6 @@ class OperationStore:
         except (StoreError, InvalidArgument) as exc:
             return OperationRecord.damaged(op_id, f"{path} is damaged: {exc}", _mtime(path))
 
-    def list(self, limit: int = 50) -> list[OperationRecord]:
-        """The newest ``limit`` records, newest first (damaged ones included, as such)."""
-        try:
-            names = os.listdir(self.folder)
-        except FileNotFoundError:
-            return []
-        ids = [n[:-5] for n in names if n.endswith(".json") and _OP_ID.match(n[:-5])]
-        paths = sorted((self.folder / f"{i}.json" for i in ids), key=_mtime, reverse=True)
-        records = []
-        for path in paths[: max(0, limit)]:
-            try:
-                records.append(self.get(path.stem))
-            except NotFound:
-                continue  # removed meanwhile
-        return records
-
     def append_event(self, op_id: str, event: OperationEvent) -> None:
         append_jsonl(self.events_path(op_id), event.to_dict())
 
@@ -456,6 +440,22 @@ class OperationStore:
             except StoreError:
                 continue
         return events, end
+
+    def list(self, limit: int = 50) -> list[OperationRecord]:
+        """The newest ``limit`` records, newest first (damaged ones included, as such)."""
+        try:
+            names = os.listdir(self.folder)
+        except FileNotFoundError:
+            return []
+        ids = [n[:-5] for n in names if n.endswith(".json") and _OP_ID.match(n[:-5])]
+        paths = sorted((self.folder / f"{i}.json" for i in ids), key=_mtime, reverse=True)
+        records = []
+        for path in paths[: max(0, limit)]:
+            try:
+                records.append(self.get(path.stem))
+            except NotFound:
+                continue  # removed meanwhile
+        return records
 
 
 def _mtime(path: Path) -> float:
