@@ -89,12 +89,19 @@ def _ship(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
         metric=a.metric,
         mode=a.mode,
         force=a.force,
-        source=a.source,
-        model_class=a.model_class,
-        requirements=a.requirements,
-        checkpoints=a.checkpoint,
         on_progress=getattr(a, "on_progress", None),
+        **_package_options(a),
     )
+
+
+def _package_options(a: argparse.Namespace) -> dict[str, Any]:
+    """What ``package`` and ``ship`` both take: the model's source, class, files, needs."""
+    return {
+        "source": a.source,
+        "checkpoints": a.checkpoint,
+        "model_class": a.model_class,
+        "requirements": a.requirements,
+    }
 
 
 def _operations(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
@@ -117,12 +124,9 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Mlpipe, str | None], Any]] = {
     "package": lambda a, api, t: api.package(
         a.experiment,
         a.name,
-        source=a.source,
-        checkpoints=a.checkpoint,
-        model_class=a.model_class,
-        requirements=a.requirements,
         format=a.format,
         force=a.force,
+        **_package_options(a),
         project=a.project,
     ),
     "build": lambda a, api, t: api.build(

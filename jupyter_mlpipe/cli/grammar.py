@@ -116,14 +116,18 @@ def _format(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
 
-def _model_verbs(sub: Any) -> None:
-    p = sub.add_parser("package", help="write the Seldon s2i folder for an experiment")
-    p.add_argument("experiment", type=int)
-    p.add_argument("--name", required=True, help="package name (a DNS-1123 label)")
+def _package_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", help="folder with the model class (default: the project folder)")
     p.add_argument("--checkpoint", action="append", help="file to copy (repeatable)")
     p.add_argument("--model-class", help="the model class (CLASS.py defines class CLASS)")
     p.add_argument("--requirements", help="requirements file for the serving image")
+
+
+def _model_verbs(sub: Any) -> None:
+    p = sub.add_parser("package", help="write the Seldon s2i folder for an experiment")
+    p.add_argument("experiment", type=int)
+    p.add_argument("--name", required=True, help="package name (a DNS-1123 label)")
+    _package_options(p)
     p.add_argument("--format", choices=["seldon", "mlserver"], default="seldon")
     p.add_argument("--force", action="store_true", help="replace an existing package")
     _common(p)
@@ -169,10 +173,7 @@ def _ship_verbs(sub: Any) -> None:
     p.add_argument("--mode", choices=["min", "max"], help="best is the smallest or largest")
     p.add_argument("--image", help="build this image (default: only when the backend needs one)")
     p.add_argument("--backend", choices=["local", "seldon"], help="where to deploy")
-    p.add_argument("--source", help="folder with the model class (default: the project folder)")
-    p.add_argument("--model-class", help="the model class (CLASS.py defines class CLASS)")
-    p.add_argument("--checkpoint", action="append", help="file to copy (repeatable)")
-    p.add_argument("--requirements", help="requirements file for the serving image")
+    _package_options(p)
     p.add_argument(
         "--force", action="store_true", help="replace an existing package (never a served one)"
     )

@@ -3,36 +3,21 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.integration.engine.test_cli import SPEC, mlpipe
+
 pytestmark = pytest.mark.integration
 
-SPEC = """
-version: 1
-kind: group
-hptuning:
-  concurrency: 2
-  matrix:
-    x: {values: [1, 2]}
-run:
-  cmd: python trial.py
-"""
 MODEL = """
 class TinyModel:
     def predict(self, X, names=None):
         return X
 """
-
-
-def mlpipe(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "jupyter_mlpipe.cli", *args],
-                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
 
 
 @pytest.fixture
