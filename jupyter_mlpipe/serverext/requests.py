@@ -107,10 +107,10 @@ def _kind_name(kinds: tuple[type, ...]) -> str:
 
 
 def body_id(body: dict[str, Any], key: str) -> int | None:
-    """An optional positive integer id field."""
+    """An optional id field: a positive integer below 2**53 (what JavaScript holds exactly)."""
     value = field(body, key, int)
-    if value is not None and value < 1:
-        raise BadRequest(f"field {key!r} must be a positive integer, got {value}")
+    if value is not None and not 0 < value < 2**53:
+        raise BadRequest(f"field {key!r} must be a positive integer below 2**53, got {value}")
     return value
 
 

@@ -167,6 +167,8 @@ async def test_a_damaged_record_is_listed_as_damaged_not_a_500(jp_fetch: Any, st
         ({"action": "deploy-best", "group": 1, "mode": "median"}, "mode must be"),
         ({"action": "deploy-best", "group": 1, "backend": "ssh"}, "backend must be"),
         ({"action": "deploy-best", "group": 1, "force": "yes"}, "true or false"),
+        ({"action": "deploy-best", "group": 2**53}, "below 2**53"),
+        ({"action": "deploy-experiment", "experiment": 0}, "positive integer"),
     ],
 )
 async def test_bad_ship_requests_are_400_and_record_nothing(
