@@ -173,7 +173,9 @@ class ShipVerbs:
         run.save(record)
         if wait:
             return run.run(raise_errors=True)
-        thread = threading.Thread(target=run.run, name=f"mlpipe-ship-{record.id}", daemon=True)
+        thread = threading.Thread(
+            target=run.run_in_background, name=f"mlpipe-ship-{record.id}", daemon=True
+        )
         thread.start()
         return record
 
@@ -242,6 +244,7 @@ class _ShipRun:
         self.experiment = plan.experiment
         self.name = plan.name
         self.image: str | None = plan.image
+        self.reused = False  # the package step found this experiment's package in place
 
     def save(self, record: OperationRecord) -> None:
         self.record = record
@@ -283,6 +286,13 @@ class _ShipRun:
         self.say(None, "done")
         return self.record
 
+    def run_in_background(self) -> None:
+        """:meth:`run` in a thread of its own: nothing may escape unlogged."""
+        try:
+            self.run()
+        except Exception:  # only a record that cannot be written gets here
+            log.exception("ship %s stopped: its record could not be written", self.record.id)
+
     def _fail(self, step: str, exc: BaseException) -> None:
         if isinstance(exc, MlpipeError):
             message = str(exc)
@@ -317,6 +327,7 @@ class _ShipRun:
             raise InvalidArgument(f"experiment {eid} is in group {info.group}, not {plan.group}")
         self.name = self.name or default_ship_name(plan.project, info.group, eid)
         reused = self._same_package(eid)
+        self.reused = reused is not None
         if reused is not None:
             return "skipped", f"{self.name} already holds experiment {eid}; reusing it", {
                 "name": self.name, "path": reused,
@@ -375,11 +386,23 @@ class _ShipRun:
         kwargs: dict[str, Any] = {"backend": self.plan.backend}
         if self.image:
             kwargs["image"] = self.image
-        record = self.api.deploy(str(self.name), **kwargs)
+        served = self._already_served() if self.reused and not self.image else None
+        record = served or self.api.deploy(str(self.name), **kwargs)
         out = {k: _text_or_none(record.get(k)) for k in ("name", "backend", "url", "endpoint")}
         out["image"] = _text_or_none(record.get("image"))
         where = out["url"] or out["endpoint"] or ""
+        if served is not None:
+            return "skipped", f"{self.name} already serves this experiment at {where}", out
         return "succeeded", f"serving {self.name}" + (f" at {where}" if where else ""), out
+
+    def _already_served(self) -> dict[str, Any] | None:
+        """The live deployment of the reused package ``self.name``, if it is healthy."""
+        try:
+            live = self.api.deployment(str(self.name))
+        except MlpipeError:
+            return None
+        healthy = live.get("health") == "healthy" and live.get("backend") == self.plan.backend
+        return live if healthy else None
 
 
 def _requirements(value: str | Path | Sequence[str] | None) -> str | tuple[str, ...] | None:

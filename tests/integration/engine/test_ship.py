@@ -168,6 +168,11 @@ def test_an_existing_package_is_reused_or_refused_never_overwritten(
     reused = api.ship(experiment=by_x[1.0], name="kept", project="mnist")
     assert reused.step("package").status == "skipped"
     assert "reusing" in reused.step("package").message
+    assert reused.step("deploy").status == "succeeded"
+    again = api.ship(experiment=by_x[1.0], name="kept", project="mnist")  # a second click
+    assert again.status == "succeeded" and again.step("deploy").status == "skipped"
+    assert "already serves this experiment" in again.step("deploy").message
+    assert again.result["deploy"]["url"] == reused.result["deploy"]["url"]
     api.undeploy("kept")
     with pytest.raises(PackageError, match="already exists"):
         api.ship(experiment=by_x[2.0], name="kept", project="mnist")
