@@ -39,8 +39,9 @@ OPERATION_STATES = ("queued", "running", "succeeded", "failed", "damaged")
 LIVE = ("queued", "running")
 #: Status of one step.
 STEP_STATES = ("pending", "running", "succeeded", "failed", "skipped")
-#: What an operation may be (the REST ``action``); ``unknown`` marks a damaged record.
-ACTIONS = ("ship", "deploy-best", "deploy-experiment", "unknown")
+#: What an operation may be (the REST ``action``): ``ship`` is what is written now; the others
+#: are read from records of earlier versions; ``unknown`` marks a damaged record.
+ACTIONS = ("ship", "deploy-best", "deploy-experiment", "package", "build", "deploy", "unknown")
 STEP_NAMES = ("best", "package", "build", "deploy")
 
 MAX_ID = 2**53  # group and experiment ids must survive a trip through JavaScript

@@ -79,7 +79,7 @@ def test_select_best_then_a_failing_ship_show_in_the_widget(board: Any) -> None:
     assert dashboard.view.ship_progress.value == 0
     [record] = dashboard.api.operations()  # the click ran the API's pipeline, recorded
     assert record.status == "failed" and record.request["experiment"] == second
-    assert record.request["force"] is False
+    assert record.request["force"] is False and record.request["name"] is None  # API default
 
 
 def test_ship_needs_a_selected_experiment(board: Any) -> None:

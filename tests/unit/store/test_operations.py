@@ -101,7 +101,7 @@ def test_a_finished_record_is_never_reported_interrupted(ops: OperationStore) ->
 
 def test_records_of_older_versions_name_their_owner_server(ops: OperationStore) -> None:
     record = _record()
-    data = _raw(record, server={"pid": 2**22 + 7, "create_time": 1.0})
+    data = _raw(record, server={"pid": 2**22 + 7, "create_time": 1.0}, action="package")
     del data["owner"]
     atomic_write_json(ops.path(record.id), data)
     assert ops.get(record.id).error == {
