@@ -19,18 +19,24 @@ the others or fails a whole listing.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .. import proc
 from ..errors import InvalidArgument, NotFound, StoreError
+from .checks import (
+    choice_field,
+    object_field,
+    short,
+    text_field,
+    time_field,
+)
 from .files import append_jsonl, atomic_write_json, read_json, read_jsonl
 from .names import safe_join
 
@@ -44,11 +50,7 @@ STEP_STATES = ("pending", "running", "succeeded", "failed", "skipped")
 ACTIONS = ("ship", "deploy-best", "deploy-experiment", "package", "build", "deploy", "unknown")
 STEP_NAMES = ("best", "package", "build", "deploy")
 
-MAX_ID = 2**53  # group and experiment ids must survive a trip through JavaScript
 _OP_ID = re.compile(r"^[0-9a-f]{12}$")
-_MAX_TEXT = 20_000
-_MAX_DEPTH = 8
-_MAX_ITEMS = 2_000
 
 
 def new_operation_id() -> str:
@@ -65,94 +67,6 @@ def check_operation_id(op_id: object) -> str:
     if not isinstance(op_id, str) or not _OP_ID.match(op_id):
         raise InvalidArgument(f"operation id must be 12 hex digits, got {op_id!r}")
     return op_id
-
-
-def check_id(value: object, what: str) -> int:
-    """A group or experiment id: a positive int below 2**53 (a bool is not an int here).
-
-    Strings of ASCII digits are accepted too (``"17"``), nothing else (``"١٧"``, ``"1e3"``).
-
-    Raises:
-        InvalidArgument: with the rule and the value.
-    """
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 16:
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < MAX_ID:
-        raise InvalidArgument(
-            f"{what} id must be a positive integer below 2**53, got {_short(value)}"
-        )
-    return value
-
-
-def check_json(value: Any, where: str, depth: int = 0) -> Any:
-    """Return ``value`` if it is plain JSON a browser reads exactly, else raise.
-
-    Plain JSON here: str, bool, None, finite floats, ints of magnitude below 2**53, lists and
-    string-keyed objects nested at most 8 deep, with at most 2,000 items each.
-
-    Raises:
-        StoreError: naming ``where`` and the offending value.
-    """
-    if value is None or isinstance(value, (bool, str)):
-        if isinstance(value, str) and len(value) > _MAX_TEXT:
-            raise StoreError(f"{where}: a text of {len(value)} characters is too long")
-        return value
-    if isinstance(value, int):
-        if abs(value) >= MAX_ID:
-            raise StoreError(f"{where}: integer {_short(value)} is beyond 2**53")
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise StoreError(f"{where}: {value!r} is not a finite number")
-        return value
-    if depth >= _MAX_DEPTH:
-        raise StoreError(f"{where}: nested deeper than {_MAX_DEPTH} levels")
-    if isinstance(value, (list, tuple)):
-        if len(value) > _MAX_ITEMS:
-            raise StoreError(f"{where}: a list of {len(value)} items is too long")
-        return [check_json(v, where, depth + 1) for v in value]
-    if isinstance(value, Mapping):
-        if len(value) > _MAX_ITEMS or not all(isinstance(k, str) for k in value):
-            raise StoreError(f"{where}: an object needs string keys and at most {_MAX_ITEMS}")
-        return {k: check_json(v, where, depth + 1) for k, v in value.items()}
-    raise StoreError(f"{where}: {type(value).__name__} is not JSON")
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _text(data: Mapping[str, Any], key: str, default: str | None = None) -> str:
-    value = data.get(key, default)
-    if not isinstance(value, str) or len(value) > _MAX_TEXT:
-        raise StoreError(f"field {key!r} must be a text, got {_short(value)}")
-    return value
-
-
-def _time(data: Mapping[str, Any], key: str, optional: bool = False) -> float | None:
-    value = data.get(key)
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise StoreError(f"field {key!r} must be a time in seconds, got {_short(value)}")
-    if not (math.isfinite(value) and 0 <= value < 1e11):
-        raise StoreError(f"field {key!r} is not a plausible time, got {_short(value)}")
-    return float(value)
-
-
-def _choice(data: Mapping[str, Any], key: str, allowed: Sequence[str]) -> str:
-    value = data.get(key)
-    if value not in allowed:
-        raise StoreError(f"field {key!r} must be one of {', '.join(allowed)}, got {_short(value)}")
-    return str(value)
-
-
-def _object(data: Mapping[str, Any], key: str) -> dict[str, Any]:
-    value = data.get(key) or {}
-    if not isinstance(value, Mapping):
-        raise StoreError(f"field {key!r} must be an object, got {_short(value)}")
-    return dict(check_json(value, f"field {key!r}"))
 
 
 @dataclass(frozen=True)
@@ -190,13 +104,13 @@ class OperationStep:
             StoreError: a field is missing or holds a value no writer produces.
         """
         if not isinstance(data, Mapping):
-            raise StoreError(f"a step must be an object, got {_short(data)}")
+            raise StoreError(f"a step must be an object, got {short(data)}")
         return cls(
-            name=_choice(data, "name", STEP_NAMES),
-            status=_choice(data, "status", STEP_STATES),
-            started=_time(data, "started", optional=True),
-            finished=_time(data, "finished", optional=True),
-            message=_text(data, "message", ""),
+            name=choice_field(data, "name", STEP_NAMES),
+            status=choice_field(data, "status", STEP_STATES),
+            started=time_field(data, "started", optional=True),
+            finished=time_field(data, "finished", optional=True),
+            message=text_field(data, "message", ""),
         )
 
 
@@ -224,11 +138,11 @@ class Owner:
     @classmethod
     def from_dict(cls, data: Any) -> Owner:
         if not isinstance(data, Mapping):
-            raise StoreError(f"field 'owner' must be an object, got {_short(data)}")
+            raise StoreError(f"field 'owner' must be an object, got {short(data)}")
         pid = data.get("pid")
         if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid < 2**31:
-            raise StoreError(f"owner pid must be a process id, got {_short(pid)}")
-        return cls(pid, _time(data, "create_time", optional=True))
+            raise StoreError(f"owner pid must be a process id, got {short(pid)}")
+        return cls(pid, time_field(data, "create_time", optional=True))
 
 
 @dataclass(frozen=True, repr=False)
@@ -302,25 +216,25 @@ class OperationRecord:
             StoreError: the data is not a record this package writes (see the module).
         """
         if not isinstance(data, Mapping):
-            raise StoreError(f"an operation record must be an object, got {_short(data)}")
+            raise StoreError(f"an operation record must be an object, got {short(data)}")
         steps = data.get("steps") or []
         if not isinstance(steps, list) or len(steps) > len(STEP_NAMES):
-            raise StoreError(f"field 'steps' must be a list of steps, got {_short(steps)}")
+            raise StoreError(f"field 'steps' must be a list of steps, got {short(steps)}")
         error = data.get("error")
         if error is not None:
             if not isinstance(error, Mapping):
-                raise StoreError(f"field 'error' must be an object, got {_short(error)}")
-            error = {"type": _text(error, "type"), "message": _text(error, "message")}
+                raise StoreError(f"field 'error' must be an object, got {short(error)}")
+            error = {"type": text_field(error, "type"), "message": text_field(error, "message")}
         owner = data.get("owner", data.get("server"))  # "server": records of older versions
         return cls(
-            id=check_operation_id(_text(data, "id")),
-            action=_choice(data, "action", ACTIONS[:-1]),
-            status=_choice(data, "status", OPERATION_STATES[:-1]),
-            created=_time(data, "created") or 0.0,
-            updated=_time(data, "updated") or 0.0,
+            id=check_operation_id(text_field(data, "id")),
+            action=choice_field(data, "action", ACTIONS[:-1]),
+            status=choice_field(data, "status", OPERATION_STATES[:-1]),
+            created=time_field(data, "created") or 0.0,
+            updated=time_field(data, "updated") or 0.0,
             steps=tuple(OperationStep.from_dict(s) for s in steps),
-            request=_object(data, "request"),
-            result=_object(data, "result"),
+            request=object_field(data, "request"),
+            result=object_field(data, "result"),
             error=error,
             owner=None if owner is None else Owner.from_dict(owner),
         )
@@ -374,11 +288,11 @@ class OperationEvent:
     @classmethod
     def from_dict(cls, data: Any) -> OperationEvent:
         if not isinstance(data, Mapping):
-            raise StoreError(f"an event must be an object, got {_short(data)}")
+            raise StoreError(f"an event must be an object, got {short(data)}")
         step = data.get("step")
         if step is not None and step not in STEP_NAMES:
             raise StoreError(f"event step must be one of {', '.join(STEP_NAMES)}, got {step!r}")
-        return cls(_time(data, "time") or 0.0, step, _text(data, "message"))
+        return cls(time_field(data, "time") or 0.0, step, text_field(data, "message"))
 
 
 class OperationStore:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_mlpipe.api.ship import default_ship_name
+from jupyter_mlpipe.api.ship_run import default_ship_name
 from jupyter_mlpipe.store.names import validate_name
 
 

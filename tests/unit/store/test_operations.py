@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from jupyter_mlpipe.errors import InvalidArgument, NotFound, StoreError
+from jupyter_mlpipe.store.checks import check_id, check_json
 from jupyter_mlpipe.store.files import atomic_write_json
 from jupyter_mlpipe.store.operations import (
     OperationEvent,
@@ -19,8 +20,6 @@ from jupyter_mlpipe.store.operations import (
     OperationStep,
     OperationStore,
     Owner,
-    check_id,
-    check_json,
     new_operation_id,
 )
 
