@@ -5,6 +5,7 @@ Front ends (the CLI, the magics, the widgets, the server extension) import this 
 """
 
 from ..store import ExperimentRow, MetricsBatch, MetricSummary, Objective, safe_join, validate_name
+from ..store.operations import OperationEvent, OperationRecord, OperationStep
 from .core import Mlpipe
 from .records import (
     DeploymentInfo,
@@ -28,6 +29,9 @@ __all__ = [
     "MetricsBatch",
     "Mlpipe",
     "Objective",
+    "OperationEvent",
+    "OperationRecord",
+    "OperationStep",
     "Prediction",
     "StopOutcome",
     "Sweep",

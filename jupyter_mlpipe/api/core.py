@@ -34,13 +34,14 @@ from ..store import (
 from ..store.records import MODES
 from .models import ModelVerbs
 from .records import ExperimentInfo, GroupDetail, GroupInfo, StopOutcome
+from .ship import ShipVerbs
 from .sweeps import Sweep, project_dir_of, start_supervisor
 from .tables import experiments_frame, group_info, groups_frame
 
 log = logging.getLogger("jupyter_mlpipe")
 
 
-class Mlpipe(ModelVerbs):
+class Mlpipe(ModelVerbs, ShipVerbs):
     """The Python API.
 
     Args:

@@ -112,6 +112,7 @@ class ModelVerbs:
                     f"experiment {experiment} saved no files in {outputs} — "
                     "nothing to package (did the training code save a checkpoint?)"
                 )
+        self._refuse_replacing_served(name)
         return write_package(
             self.settings.deployments_root,
             name,
@@ -123,6 +124,39 @@ class ModelVerbs:
             lineage=self._lineage(info),
             force=force,
         )
+
+    # -- a package a deployment serves is never replaced --------------------------------------
+    def _refuse_replacing_served(self, name: str) -> None:
+        """Refuse to write package ``name`` over a folder that a live deployment serves.
+
+        A deployment serves a package when its record's ``folder`` is that folder and its live
+        health is anything but ``stale`` (a health that cannot be read counts as serving).
+
+        Raises:
+            PackageError: naming the deployment and the fix (undeploy it, or another name).
+        """
+        from ..store import DeploymentStore, safe_join, validate_name
+
+        folder = safe_join(self.settings.deployments_root, validate_name(name, "package"))
+        if not folder.exists():
+            return
+        target = folder.resolve()
+        for record in DeploymentStore(self.settings.outputs_root, self.settings.user).list():
+            served = record.get("folder")
+            if not isinstance(served, str) or Path(served).resolve() != target:
+                continue
+            try:
+                health = self._deployer_for(str(record["name"])).status(str(record["name"]))
+            except MlpipeError as exc:
+                health = {"health": "unknown", "detail": str(exc)}
+            if health.get("health") != "stale":
+                where = health.get("url") or record.get("url") or ""
+                raise PackageError(
+                    f"package {name!r} is served by deployment {record['name']!r}"
+                    f" ({health.get('health')}{' at ' + str(where) if where else ''}) — replacing"
+                    f" it would change a running model: `mlpipe undeploy {record['name']}` first,"
+                    " or choose another name (--name)"
+                )
 
     def build(
         self,

@@ -76,6 +76,8 @@ def _run(args: object) -> int:
     api = Mlpipe()
     if getattr(args, "verb", "") == "build":
         args.on_line = lambda line: print(line, flush=True)  # type: ignore[attr-defined]
+    if getattr(args, "verb", "") == "ship":  # progress on stderr, the outcome on stdout
+        args.on_progress = _print_progress  # type: ignore[attr-defined]
     if getattr(args, "verb", "") == "plot":
         args.terminal = True  # type: ignore[attr-defined]  # no live figures in a terminal
     result = run_command(args, api)  # type: ignore[arg-type]
@@ -88,6 +90,11 @@ def _run(args: object) -> int:
         return 0
     render(result, fmt=fmt, dry_format=getattr(args, "output", "yaml"))
     return 0
+
+
+def _print_progress(event: object) -> None:
+    step = getattr(event, "step", None) or "ship"
+    print(f"{step}: {getattr(event, 'message', '')}", file=sys.stderr, flush=True)
 
 
 def _report_sweep(handle: object, args: object, codes: dict[str, int]) -> int:

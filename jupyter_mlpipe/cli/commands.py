@@ -88,6 +88,40 @@ def _undeploy(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
     return f"deployment {a.name} removed"
 
 
+def _ship(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
+    return api.ship(
+        a.group,
+        experiment=a.experiment,
+        name=a.name,
+        project=a.project,
+        image=a.image,
+        backend=a.backend,
+        metric=a.metric,
+        mode=a.mode,
+        force=a.force,
+        on_progress=getattr(a, "on_progress", None),
+        **_package_options(a),
+    )
+
+
+def _package_options(a: argparse.Namespace) -> dict[str, Any]:
+    """What ``package`` and ``ship`` both take: the model's source, class, files, needs."""
+    return {
+        "source": a.source,
+        "checkpoints": a.checkpoint,
+        "model_class": a.model_class,
+        "requirements": a.requirements,
+    }
+
+
+def _operations(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
+    if a.id is not None:
+        return api.operation(a.id)
+    if a.limit < 1:
+        raise InvalidArgument(f"--limit must be 1 or more, got {a.limit}")
+    return api.operations(a.limit)
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace, Mlpipe, str | None], Any]] = {
     "sweep": _sweep,
     "resume": lambda a, api, t: api.resume(a.group, project=a.project),
@@ -100,12 +134,9 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Mlpipe, str | None], Any]] = {
     "package": lambda a, api, t: api.package(
         a.experiment,
         a.name,
-        source=a.source,
-        checkpoints=a.checkpoint,
-        model_class=a.model_class,
-        requirements=a.requirements,
         format=a.format,
         force=a.force,
+        **_package_options(a),
         project=a.project,
     ),
     "build": lambda a, api, t: api.build(
@@ -131,6 +162,8 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Mlpipe, str | None], Any]] = {
     "deployments": lambda a, api, t: api.deployments(),
     "undeploy": _undeploy,
     "objective": _objective,
+    "ship": _ship,
+    "operations": _operations,
     "config": _config,
     "cluster": _cluster,
 }

@@ -156,6 +156,8 @@ class MlpipeMagics(Magics):
                 raise UsageError("%%mlpipe sweep needs the polyaxonfile as the cell body")
         if args.verb == "config" and args.key is not None and args.value is not None:
             self._check_setting(args.key)
+        if args.verb == "ship":  # progress lines under the cell while it runs
+            args.on_progress = _print_progress
         result = run_command(args, self.api, cell)
         if args.verb == "config" and args.key is not None and args.value is not None:
             # the value is saved in the config file; the session override keeps %config in step
@@ -175,6 +177,10 @@ class MlpipeMagics(Magics):
             raise UsageError(f"unknown setting {key!r} — known: {names}")
 
 
+def _print_progress(event: Any) -> None:
+    print(f"{event.step or 'ship'}: {event.message}", flush=True)
+
+
 _HELP_INTRO = MlpipeMagics.mlpipe.__doc__ or ""
 
 
@@ -187,6 +193,7 @@ def _help() -> str:
         f"{_HELP_INTRO}\n\nUsage: %mlpipe VERB [options]   (%mlpipe VERB --help for a verb)\n\n"
         f"Verbs:\n{verbs}\n\nExamples:\n  %mlpipe groups\n  df = %mlpipe experiments 3\n"
         "  %mlpipe plot 3 --metric loss --metric accuracy\n  %mlpipe dashboard 3\n"
+        "  %mlpipe ship 3\n"
         "  %%mlpipe sweep --name demo --wait\n  <polyaxonfile YAML>\n\n"
         "Settings: %mlpipe config [KEY VALUE], or %config Mlpipe.KEY = 'value'."
     )

@@ -25,10 +25,8 @@ from tornado.web import HTTPError
 from ..errors import MlpipeError, StoreError
 from . import requests as rq
 from .errors import BadRequest, http_error
-from .operations import OperationRequest, Operations
 
 API_SETTING = "mlpipe.api"
-OPERATIONS_SETTING = "mlpipe.operations"
 PREFIX = "mlpipe/api"
 _OPENAPI = Path(__file__).with_name("openapi.yaml")
 
@@ -39,10 +37,6 @@ class MlpipeHandler(APIHandler):
     @property
     def api(self) -> Any:
         return self.settings[API_SETTING]
-
-    @property
-    def operations(self) -> Operations:
-        return self.settings[OPERATIONS_SETTING]
 
     async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a blocking API call in the default thread pool."""
@@ -210,20 +204,21 @@ class SweepsHandler(MlpipeHandler):
 class OperationsHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        records = await self.call(self.operations.store.list)
-        self.reply({"operations": records})
+        records = await self.call(self.api.operations)
+        self.reply({"operations": [r.to_dict() for r in records]})
 
     @tornado.web.authenticated
     async def post(self) -> None:
-        request = OperationRequest.parse(self.body(), self.api.settings.repos_root)
-        record = await self.call(self.operations.submit, request)
-        self.reply(record, status=202)
+        kwargs = rq.ship_request(self.body(), self.api.settings.repos_root)
+        record = await self.call(self.api.ship, wait=False, **kwargs)
+        self.reply(record.to_dict(), status=202)
 
 
 class OperationHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def get(self, op_id: str) -> None:
-        self.reply(await self.call(self.operations.store.get, op_id))
+        record = await self.call(self.api.operation, rq.operation_id(op_id))
+        self.reply(record.to_dict())
 
 
 class DeploymentsHandler(MlpipeHandler):
@@ -307,14 +302,13 @@ ROUTES: tuple[tuple[str, type[MlpipeHandler]], ...] = (
 )
 
 
-def setup_handlers(web_app: Any, api: Any, operations: Operations) -> list[str]:
+def setup_handlers(web_app: Any, api: Any) -> list[str]:
     """Register the routes on ``web_app`` and inject the API objects.
 
     Returns:
         The URL patterns registered (used by tests that walk every route).
     """
     web_app.settings[API_SETTING] = api
-    web_app.settings[OPERATIONS_SETTING] = operations
     base = web_app.settings.get("base_url", "/")
     patterns = [
         url_path_join(base, PREFIX, path) + "/?$"

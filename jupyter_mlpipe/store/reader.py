@@ -130,21 +130,34 @@ def read_params(folder: str | os.PathLike[str]) -> tuple[dict[str, Any] | None, 
 
 def read_events(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """A group's event log, oldest first (complete JSON-object lines only)."""
+    return read_object_lines(path)[0]
+
+
+def read_object_lines(
+    path: str | os.PathLike[str], offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
+    """The complete JSON-object lines of an append-only log from byte ``offset``.
+
+    Returns:
+        The objects, and the offset just past the last complete line. A torn last line is left
+        for the next call; a line that is not a JSON object is skipped; a missing file is empty.
+    """
     try:
         with open(path, "rb") as fh:
+            fh.seek(offset)
             data = fh.read()
     except FileNotFoundError:
-        return []
+        return [], offset
     end = data.rfind(b"\n")
-    events = []
+    objects = []
     for raw in data[: end + 1].splitlines():
         try:
-            event = json.loads(raw)
+            item = json.loads(raw)
         except (ValueError, RecursionError):
             continue
-        if isinstance(event, dict):
-            events.append(event)
-    return events
+        if isinstance(item, dict):
+            objects.append(item)
+    return objects, offset + end + 1
 
 
 def _why(exc: BaseException) -> str:
@@ -414,6 +427,7 @@ __all__ = [
     "best_row",
     "count_states",
     "read_events",
+    "read_object_lines",
     "read_params",
     "read_status",
 ]

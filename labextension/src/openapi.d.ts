@@ -399,7 +399,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Start package / build / deploy work in the background */
+        /** Ship in the background: best (or a chosen experiment), package, build when needed, deploy */
         post: {
             parameters: {
                 query?: never;
@@ -411,24 +411,27 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        action: "deploy-best" | "deploy-experiment" | "package" | "build" | "deploy";
-                        /** @description package and deployment name */
-                        name: string;
-                        /** @description deploy-best: the group */
+                        action: "ship" | "deploy-best" | "deploy-experiment";
+                        /** @description package and deployment name (default: <project>-g<group>-e<experiment>) */
+                        name?: string;
+                        /** @description deploy-best, ship: the group whose best ships */
                         group?: number;
-                        /** @description deploy-best: the metric to rank by */
+                        /** @description deploy-experiment, ship: the experiment */
+                        experiment?: number;
+                        /** @description the metric to rank by (default: the group's objective) */
                         metric?: string;
                         /** @enum {string} */
                         mode?: "min" | "max";
-                        /** @description deploy-experiment, package */
-                        experiment?: number;
                         /** @description model class folder inside the repos root */
                         source?: string;
                         model_class?: string;
                         requirements?: string[];
                         checkpoints?: string[];
-                        /** @description image to build (needed for cluster deploys) */
+                        /** @description image to build (built anyway when the backend needs one) */
                         image?: string;
+                        /** @enum {string} */
+                        backend?: "local" | "seldon";
+                        /** @description replace an existing package of that name (never a served one) */
                         force?: boolean;
                         project?: string;
                     };
@@ -819,28 +822,40 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** @description A ship operation (best, package, build, deploy) as recorded in the store. An unreadable record file is listed with status "damaged" and action "unknown". */
         Operation: {
             id: string;
             /** @enum {string} */
-            action: "deploy-best" | "deploy-experiment" | "package" | "build" | "deploy";
-            request?: Record<string, never>;
+            action: "ship" | "deploy-best" | "deploy-experiment" | "package" | "build" | "deploy" | "unknown";
+            /** @description what was asked: project, group, experiment, name, image and so on */
+            request: Record<string, never>;
             /** @enum {string} */
-            status: "queued" | "running" | "succeeded" | "failed";
-            created?: number;
-            updated?: number;
+            status: "queued" | "running" | "succeeded" | "failed" | "damaged";
+            created: number;
+            updated: number;
             steps: {
                 /** @enum {string} */
-                name?: "best" | "package" | "build" | "deploy";
+                name: "best" | "package" | "build" | "deploy";
                 /** @enum {string} */
-                status?: "pending" | "running" | "succeeded" | "failed" | "skipped";
-                started?: number | null;
-                finished?: number | null;
-                message?: string;
+                status: "pending" | "running" | "succeeded" | "failed" | "skipped";
+                started: number | null;
+                finished: number | null;
+                message: string;
             }[];
-            result?: Record<string, never>;
-            error?: {
+            /** @description per finished step, what it produced (best.experiment, package.name, deploy.url) */
+            result: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+            error: {
                 type?: string;
                 message?: string;
+            } | null;
+            /** @description the process running it; a live record whose owner is gone reads as failed */
+            owner?: {
+                pid?: number;
+                create_time?: number | null;
             } | null;
         };
     };

@@ -138,14 +138,14 @@ describe('PanelController', () => {
     });
     controller = new PanelController(api);
     controller.setVisible(true);
-    await controller.startOperation({ action: 'deploy-best', name: 'm', group: 7, metric: 'loss' });
+    await controller.startOperation({ action: 'deploy-best', group: 7 });
     const state = await until(controller, s => s.operation?.status === 'succeeded');
     expect(state.operation?.steps[0].status).toBe('succeeded');
   });
 
   it('resumes following an unfinished operation after a reload', async () => {
     const base: Operation = {
-      id: '0123456789ab', action: 'deploy', request: {}, status: 'running', created: 0,
+      id: '0123456789ab', action: 'ship', request: {}, status: 'running', created: 0,
       updated: 0, result: {}, error: null, steps: []
     };
     const api = fakeApi({

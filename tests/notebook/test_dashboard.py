@@ -73,13 +73,16 @@ def test_select_best_then_a_failing_ship_show_in_the_widget(board: Any) -> None:
     _settle(dashboard)
     assert dashboard.view.experiment.value == second
     assert f"experiment {second}" in dashboard.view.status.value
-    assert dashboard.view.name.value == f"group{group.id}-exp{second}"
+    assert dashboard.view.name.value == ""  # the API names the package (project, group, exp.)
     dashboard.actions.ship()  # the experiment saved no checkpoint: packaging must refuse
     _settle(dashboard)
     assert dashboard.actions.state == "error"
     assert "ship failed" in dashboard.view.status.value
     assert "saved no files" in dashboard.view.status.value
     assert dashboard.view.ship_progress.value == 0
+    [record] = dashboard.api.operations()  # the click ran the API's pipeline, recorded
+    assert record.status == "failed" and record.request["experiment"] == second
+    assert record.request["force"] is False and record.request["name"] is None  # API default
 
 
 def test_ship_needs_a_selected_experiment(board: Any) -> None:
@@ -142,6 +145,9 @@ def test_ship_and_predict_from_the_dashboard(api: Mlpipe, tiny_project: str) -> 
         assert dashboard.actions.state == "done", dashboard.view.status.value
         assert dashboard.view.ship_progress.value == 3
         assert "deployed tiny-dash" in dashboard.view.status.value
+        [operation] = api.operations()
+        assert operation.status == "succeeded" and operation.request["name"] == "tiny-dash"
+        assert operation.step("build").status == "skipped"
         assert list(dashboard.view.deployment.options) == ["tiny-dash"]
         assert "tiny-dash" in dashboard.view.deployments.value
         dashboard.view.deployment.value = "tiny-dash"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,6 @@ import yaml
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
-from jupyter_mlpipe.api import Mlpipe
 from jupyter_mlpipe.serverext.handlers import ROUTES
 from jupyter_mlpipe.store import Store
 
@@ -102,12 +102,16 @@ async def test_every_route_answers_as_the_document_says(
     await call("POST", "sweeps", body={"spec": spec, "objective": "x:max"}, expect=201)
     await call("POST", "sweeps", body={"spec": "kind: [\n"}, expect=400)
     await call("GET", "openapi.json")
-    # a real deployment of a packaged experiment, predicted through the API, then removed
-    api = Mlpipe()
-    api.package(first, "echo-openapi", source=ECHO, model_class="EchoModel")
-    op = await call(
-        "POST", "operations", body={"action": "deploy", "name": "echo-openapi"}, expect=202
-    )
+    # a real deployment of an experiment shipped through the API, predicted, then removed
+    shutil.copytree(ECHO, repos_root / "echo")
+    body = {
+        "action": "ship",
+        "experiment": first,
+        "name": "echo-openapi",
+        "source": "echo",
+        "model_class": "EchoModel",
+    }
+    op = await call("POST", "operations", body=body, expect=202)
     for _ in range(600):
         record = await call("GET", f"operations/{op['id']}")
         if record["status"] in ("succeeded", "failed"):
