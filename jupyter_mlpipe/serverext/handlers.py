@@ -196,7 +196,7 @@ class ExperimentStopHandler(MlpipeHandler):
 class SweepsHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def post(self) -> None:
-        body = self.body()
+        body = rq.only(self.body(), ("spec", "file", "name", "project"), "sweep")
         text = rq.field(body, "spec", str)
         file = rq.field(body, "file", str)
         if (text is None) == (file is None):
@@ -223,7 +223,8 @@ class OperationsHandler(MlpipeHandler):
 
     @tornado.web.authenticated
     async def post(self) -> None:
-        request = OperationRequest.parse(self.body(), self.api.settings.repos_root)
+        request = OperationRequest.parse(rq.only(self.body(), OperationRequest, "operation"),
+                                         self.api.settings.repos_root)
         record = await self.call(self.operations.submit, request)
         self.reply(record, status=202)
 
@@ -252,7 +253,7 @@ class PredictHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def post(self, name: str) -> None:
         name = rq.name(name, "deployment")
-        body = self.body()
+        body = rq.only(self.body(), ("payload", "file"), "predict")
         payload, file = body.get("payload"), body.get("file")
         if file is not None:
             if payload is not None:

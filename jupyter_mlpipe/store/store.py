@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import NotFound, StoreError
 from .files import append_jsonl, atomic_write_json, atomic_write_text, read_json, read_jsonl
-from .names import safe_join, validate_name
+from .names import is_id, safe_join, validate_name
 from .records import ExperimentRecord, ExperimentStatus, GroupRecord
 
 PARAMS, STATUS, METRICS, LOG = "params.json", "status.json", "metrics.jsonl", "output.log"
@@ -31,7 +31,7 @@ GROUP, SPEC, EVENTS = "group.json", "spec.yml", "events.jsonl"
 
 def _int_names(folder: Path) -> list[int]:
     try:
-        return sorted(int(n) for n in os.listdir(folder) if n.isdigit())
+        return sorted(int(n) for n in os.listdir(folder) if is_id(n))
     except FileNotFoundError:
         return []
 
@@ -81,7 +81,7 @@ class Store:
                 f" — list them with `mlpipe experiments GROUP`"
             ) from None
         parts = target.split("/")
-        digits = all(p.isdigit() for p in parts[2:])
+        digits = all(is_id(p) for p in parts[2:])
         if len(parts) == 4 and parts[:2] == ["..", "groups"] and digits:
             return self.groups_dir / parts[2] / parts[3]  # the form create_experiments writes
         raise StoreError(
@@ -248,7 +248,7 @@ class Store:
             names = os.listdir(self.control_dir(group))
         except FileNotFoundError:
             return False, set()
-        ids = {int(n[5:]) for n in names if n.startswith("stop-") and n[5:].isdigit()}
+        ids = {int(n[5:]) for n in names if n.startswith("stop-") and is_id(n[5:])}
         return "stop-all" in names, ids
 
 

@@ -1,0 +1,56 @@
+"""REST hardening: client mistakes are 400s (never 500s) and nothing out of range is saved."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from jupyter_mlpipe.store import Store
+
+from .conftest import fetch_json
+
+pytestmark = pytest.mark.usefixtures("group")
+
+
+@pytest.mark.parametrize("eid", ["%C2%B2", "%D9%A1", "%DB%B3", "9999999999999999999", "1%0A"])
+async def test_non_ascii_or_huge_ids_are_400(jp_fetch: Any, eid: str) -> None:
+    for parts in (("experiments", eid, "logs"), ("groups", eid), ("groups", eid, "metrics")):
+        data = await fetch_json(jp_fetch, *parts, expect=400)
+        assert data["error"]["type"] == "BadRequest", (parts, data)
+
+
+async def test_a_body_nested_100000_deep_is_400(jp_fetch: Any, store: Store) -> None:
+    body = '{"spec": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    data = await fetch_json(jp_fetch, "sweeps", method="POST", body=body, expect=400)
+    assert "nests deeper" in data["error"]["message"]
+    assert len(store.groups()) == 1
+
+
+async def test_huge_integers_are_400_and_never_saved(jp_fetch: Any, store: Store) -> None:
+    body = ('{"action": "package", "name": "m", "experiment": 1000000000000000000000000000000}')
+    data = await fetch_json(jp_fetch, "operations", method="POST", body=body, expect=400)
+    assert data["error"]["type"] == "BadRequest"
+    assert not (store.root / store.user / "_operations").exists()
+    listed = await fetch_json(jp_fetch, "operations")
+    assert listed["operations"] == []
+
+
+@pytest.mark.parametrize(
+    "parts,body,allowed",
+    [
+        (("sweeps",), {"spec": "version: 1\n", "concurency": 3}, "file, name, project, spec"),
+        (("operations",), {"action": "build", "name": "m", "forse": True}, "action,"),
+        (("deployments", "m", "predict"), {"payload": [1], "pyload": [2]}, "file, payload"),
+    ],
+)
+async def test_unknown_fields_are_refused_by_name(
+    jp_fetch: Any, store: Store, parts: tuple[str, ...], body: dict[str, Any], allowed: str
+) -> None:
+    data = await fetch_json(jp_fetch, *parts, method="POST", body=json.dumps(body), expect=400)
+    message = data["error"]["message"]
+    unknown = (set(body) - {"spec", "action", "name", "payload"}).pop()
+    assert repr(unknown) in message and allowed in message, message
+    assert len(store.groups()) == 1
+    assert not (store.root / store.user / "_operations").exists()
