@@ -30,7 +30,8 @@ def make_executor(backend: str, store: Store, settings: Settings) -> Any:
         return KubernetesExecutor.from_settings(store, settings)
     from ..executors.local import LocalExecutor
 
-    return LocalExecutor(store, stop_grace=settings.stop_grace)
+    return LocalExecutor(store, stop_grace=settings.stop_grace,
+                         log_max_bytes=settings.log_max_bytes)
 
 
 def supervise(store: Store, group_id: int, settings: Settings) -> int:

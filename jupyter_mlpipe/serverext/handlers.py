@@ -10,7 +10,6 @@ cookie-authenticated mutations. Errors leave through :func:`.errors.http_error` 
 from __future__ import annotations
 
 import asyncio
-import collections
 import functools
 import json
 from collections.abc import Callable
@@ -178,11 +177,14 @@ class ExperimentLogsHandler(MlpipeHandler):
         self.reply({"experiment": eid, "lines": lines})
 
 
+#: A log tail never reads (nor sends) more than this, however long the log's lines.
+TAIL_MAX_BYTES = 1 << 20
+
+
 def _tail(api: Any, eid: int, project: str | None, count: int) -> list[str]:
-    return [
-        line.rstrip("\n")
-        for line in collections.deque(api.logs(eid, project=project), maxlen=count)
-    ]
+    settings = api.settings
+    store = Store(settings.outputs_root, settings.user, project or settings.project)
+    return store.tail(eid, count, TAIL_MAX_BYTES)
 
 
 class ExperimentStopHandler(MlpipeHandler):

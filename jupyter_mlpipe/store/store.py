@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotFound, StoreError
-from .files import append_jsonl, atomic_write_json, atomic_write_text, read_json, read_jsonl
+from .files import (
+    append_jsonl,
+    atomic_write_json,
+    atomic_write_text,
+    read_json,
+    read_jsonl,
+    tail_lines,
+)
 from .names import is_id, safe_join, validate_name
 from .records import ExperimentRecord, ExperimentStatus, GroupRecord
 
@@ -229,10 +236,20 @@ class Store:
         return _int_names(self.group_dir(group))
 
     def iter_log(self, experiment: int) -> Iterator[str]:
+        """The experiment's output lines, read as they are iterated (never the whole file)."""
         path = self.log_path(experiment)
         if not path.exists():
             return iter(())
-        return iter(path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True))
+        return _read_lines(path)
+
+    def tail(self, experiment: int, lines: int, max_bytes: int = 1 << 20) -> list[str]:
+        """The last ``lines`` lines of the experiment's output, without newlines, reading at
+        most ``max_bytes`` from the end of the log (see :func:`.files.tail_lines`).
+
+        Raises:
+            NotFound: the experiment does not exist.
+        """
+        return tail_lines(self.log_path(experiment), lines, max_bytes)
 
     # -- control ----------------------------------------------------------------------------
     def request_stop(self, group: int, experiment: int | None = None) -> None:
@@ -304,3 +321,8 @@ class DeploymentStore:
             os.unlink(self._file(name))
         except FileNotFoundError:
             pass
+
+
+def _read_lines(path: Path) -> Iterator[str]:
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        yield from fh

@@ -54,3 +54,16 @@ async def test_unknown_fields_are_refused_by_name(
     assert repr(unknown) in message and allowed in message, message
     assert len(store.groups()) == 1
     assert not (store.root / store.user / "_operations").exists()
+
+
+async def test_a_log_tail_is_bounded_by_bytes(jp_fetch: Any, store: Store, group: int) -> None:
+    eid = store.experiment_ids(group)[0]
+    with open(store.log_path(eid), "wb") as fh:  # 8 MB of one line
+        for _ in range(128):
+            fh.write(b"q" * (1 << 16))
+    data = await fetch_json(jp_fetch, "experiments", str(eid), "logs", params={"tail": "5"})
+    assert len(data["lines"]) == 1 and len(data["lines"][0]) <= 1 << 20
+    with open(store.log_path(eid), "ab") as fh:
+        fh.write(b"\n" + b"".join(b"line %d\n" % i for i in range(10)))
+    data = await fetch_json(jp_fetch, "experiments", str(eid), "logs", params={"tail": "5"})
+    assert data["lines"] == [f"line {i}" for i in range(5, 10)]
