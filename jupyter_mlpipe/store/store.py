@@ -190,6 +190,32 @@ class Store:
     ) -> None:
         atomic_write_json((folder or self.experiment_dir(experiment)) / STATUS, status.to_dict())
 
+    def mark_exit(self, experiment: int, attempt: int, code: int) -> None:
+        """Note that ``attempt`` of the experiment exited with ``code``.
+
+        The note is an empty file named ``.exit-<attempt>-<code>``: creating it needs an inode
+        but no data block, so it succeeds on a full volume where the status record cannot be
+        rewritten, and reconciliation can still tell a finished trial from an interrupted one.
+
+        Raises:
+            OSError: the note could not be created either.
+        """
+        path = self.experiment_dir(experiment) / f".exit-{int(attempt)}-{int(code)}"
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644))
+
+    def exit_code(self, experiment: int, attempt: int) -> int | None:
+        """The exit code :meth:`mark_exit` noted for ``attempt``, or None."""
+        prefix = f".exit-{int(attempt)}-"
+        try:
+            names = os.listdir(self.experiment_dir(experiment))
+        except FileNotFoundError:
+            return None
+        for name in names:
+            code = name[len(prefix):]
+            if name.startswith(prefix) and is_id(code.removeprefix("-")):
+                return int(code)
+        return None
+
     def read_status(self, experiment: int) -> ExperimentStatus:
         return self._read_status(self.experiment_dir(experiment))
 
