@@ -100,6 +100,14 @@ class Target:
         self.rss: list[tuple[float, int]] = []
 
 
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    try:
+        await writer.wait_closed()
+    except OSError:
+        pass
+
+
 async def _exchange(target: Target, kind: str, raw: bytes) -> None:
     try:
         reader, writer = await asyncio.wait_for(
@@ -118,11 +126,7 @@ async def _exchange(target: Target, kind: str, raw: bytes) -> None:
     except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
         target.statuses["closed-without-answer"] += 1
     finally:
-        writer.close()
-        try:
-            await writer.wait_closed()
-        except OSError:
-            pass
+        await _close(writer)
 
 
 async def _worker(target: Target, kind: str, requests: list[bytes], stop_at: float,
@@ -164,11 +168,7 @@ async def _slow_client(target: Target, stop_at: float, body: bool) -> None:
         except OSError:
             target.slow_closed += 1
         finally:
-            writer.close()
-            try:
-                await writer.wait_closed()
-            except OSError:
-                pass
+            await _close(writer)
 
 
 def _probe_loop(target: Target, stop: threading.Event) -> None:
