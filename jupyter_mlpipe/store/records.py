@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -18,9 +19,39 @@ EXPERIMENT_STATES_ORDER = (QUEUED, RUNNING, SUCCEEDED, FAILED, STOPPED, TIMED_OU
 GROUP_STATES = frozenset({"created", "running", "succeeded", "failed", "stopped"})
 
 
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+#: Checks by annotation: a record edited by hand (or damaged) is refused when it is read,
+#: never half-accepted to break a reader later (``"started": "yesterday"``).
+_CHECKS = {
+    "str": lambda v: isinstance(v, str),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "int | None": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)),
+    "float": _is_number,
+    "float | None": lambda v: v is None or _is_number(v),
+}
+
+
 def _from_dict(cls: Any, data: dict[str, Any]) -> Any:
-    known = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in known})
+    """Build ``cls`` from the known keys of ``data``, checking each simple field's type.
+
+    Raises:
+        TypeError: ``data`` is not a mapping, or a field holds a value of the wrong type.
+    """
+    if not isinstance(data, dict):
+        raise TypeError(f"{cls.__name__} record must be a JSON object, got {type(data).__name__}")
+    values = {}
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        check = _CHECKS.get(str(f.type))
+        if check is not None and not check(data[f.name]):
+            raise TypeError(f"{cls.__name__}.{f.name} must be {f.type}, got {data[f.name]!r:.60}")
+        values[f.name] = data[f.name]
+    return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -117,7 +148,11 @@ class ExperimentStatus:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExperimentStatus:
-        return _from_dict(cls, data)
+        """Raises TypeError or ValueError for a damaged record (wrong types, unknown state)."""
+        record: ExperimentStatus = _from_dict(cls, data)
+        if record.status not in EXPERIMENT_STATES:
+            raise ValueError(f"unknown experiment state {record.status!r:.40}")
+        return record
 
     def evolve(self, **changes: Any) -> ExperimentStatus:
         return replace(self, **changes)

@@ -14,6 +14,7 @@ create one, the group's supervisor acts on it.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -31,6 +32,8 @@ from .files import (
 )
 from .names import is_id, safe_join, validate_name
 from .records import ExperimentRecord, ExperimentStatus, GroupRecord
+
+log = logging.getLogger("jupyter_mlpipe")
 
 PARAMS, STATUS, METRICS, LOG = "params.json", "status.json", "metrics.jsonl", "output.log"
 GROUP, SPEC, EVENTS = "group.json", "spec.yml", "events.jsonl"
@@ -134,13 +137,19 @@ class Store:
 
     def read_group(self, group: int) -> GroupRecord:
         """Raises NotFound when the group does not exist (or is still being created)."""
+        path = self.group_dir(group) / GROUP
         try:
-            return GroupRecord.from_dict(read_json(self.group_dir(group) / GROUP))
+            return GroupRecord.from_dict(read_json(path))
         except FileNotFoundError:
             raise NotFound(
                 f"group {group} does not exist in project {self.project!r} — list them with"
                 " `mlpipe groups`"
             ) from None
+        except (TypeError, ValueError) as exc:
+            raise StoreError(
+                f"{path} is damaged ({exc}) — it was edited by hand; restore it or remove the"
+                " group's folder"
+            ) from exc
 
     def read_spec_text(self, group: int) -> str:
         return (self.group_dir(group) / SPEC).read_text(encoding="utf-8")
@@ -152,6 +161,8 @@ class Store:
                 out.append(self.read_group(gid))
             except NotFound:  # a group being created right now
                 continue
+            except StoreError as exc:  # damaged by hand: the others stay listed
+                log.warning("leaving group %s out of the listing: %s", gid, exc)
         return out
 
     def log_event(self, group: int, event: str, actor: str = "", **details: Any) -> None:
@@ -225,7 +236,8 @@ class Store:
             return ExperimentStatus.from_dict(read_json(folder / STATUS))
         except FileNotFoundError:
             return ExperimentStatus()
-        except (StoreError, TypeError) as exc:  # edited by hand: report it, keep the rest readable
+        except (StoreError, TypeError, ValueError) as exc:  # edited by hand or damaged: report
+            # it, keep the rest readable
             return ExperimentStatus(status="failed", message=f"unreadable status record: {exc}")
 
     def read_experiment(self, experiment: int) -> ExperimentRecord:
@@ -235,7 +247,9 @@ class Store:
     def _experiment_at(self, folder: Path) -> ExperimentRecord:
         try:
             params = read_json(folder / PARAMS)
-        except FileNotFoundError:
+        except (FileNotFoundError, StoreError):  # a damaged params record hides only itself
+            params = {}
+        if not isinstance(params, dict):
             params = {}
         return ExperimentRecord(
             id=int(folder.name),

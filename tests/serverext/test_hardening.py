@@ -67,3 +67,4 @@ async def test_a_log_tail_is_bounded_by_bytes(jp_fetch: Any, store: Store, group
         fh.write(b"\n" + b"".join(b"line %d\n" % i for i in range(10)))
     data = await fetch_json(jp_fetch, "experiments", str(eid), "logs", params={"tail": "5"})
     assert data["lines"] == [f"line {i}" for i in range(5, 10)]
+
