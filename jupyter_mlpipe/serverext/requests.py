@@ -119,9 +119,9 @@ def _check_tree(data: Any) -> None:
             )
 
 
-def only(body: dict[str, Any], allowed: Iterable[str] | type, what: str = "request") -> dict[
-    str, Any
-]:
+def only(
+    body: dict[str, Any], allowed: Iterable[str] | type, what: str = "request"
+) -> dict[str, Any]:
     """``body`` itself, after making sure it holds no field but ``allowed`` ones.
 
     Args:

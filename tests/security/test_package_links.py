@@ -133,3 +133,24 @@ def test_explicit_absolute_file_outside_the_experiment_is_the_callers_choice(tmp
     mine.write_bytes(b"m")
     info = api.package(eid, "mine", source=src, checkpoints=[mine])
     assert "mine.pt" in _package_files(info) and info.skipped == ()
+
+
+def test_relative_chained_and_looping_links(tmp_path, src, secret):
+    """Cases in the manner of tarfile's data filter: relative '..' links, a chain that leaves on
+    its last hop, a loop, a link back to the folder itself."""
+    api, eid, outputs = _experiment(tmp_path)
+    (outputs / "model.dat").write_bytes(b"weights")
+    (outputs / "up.dat").symlink_to(os.path.relpath(secret, outputs))  # ../../..
+    (outputs / "hop2.dat").symlink_to(secret)
+    (outputs / "hop1.dat").symlink_to("hop2.dat")  # inside, then outside
+    (outputs / "loop1.dat").symlink_to("loop2.dat")
+    (outputs / "loop2.dat").symlink_to("loop1.dat")
+    (outputs / "self").symlink_to(outputs, target_is_directory=True)
+    info = api.package(eid, "chains", source=src)
+    assert _package_files(info) == {"model.dat", "lineage.json", "requirements.txt",
+                                    ".s2i/environment", "Model.py"}
+    assert set(info.skipped) == {str(outputs / n) for n in ("up.dat", "hop1.dat", "hop2.dat")}
+    with pytest.raises(PackageError, match="does not exist"):
+        api.package(eid, "loops", source=src, checkpoints=["loop1.dat"])
+    inside = api.package(eid, "through-self", source=src, checkpoints=["self/model.dat"])
+    assert "model.dat" in _package_files(inside) and inside.skipped == ()
