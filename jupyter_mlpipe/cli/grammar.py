@@ -9,13 +9,11 @@ from __future__ import annotations
 import argparse
 from typing import Any, NoReturn
 
-from ..errors import MlpipeError
+from ..errors import InvalidArgument
 
 
-class ArgError(MlpipeError):
+class ArgError(InvalidArgument):
     """The command line does not parse; the message is argparse's, with the usage line."""
-
-    exit_code = 2
 
 
 class HelpShown(Exception):
@@ -78,6 +76,10 @@ def _sweep_verbs(sub: Any) -> None:
     p.add_argument("--backend", choices=["local", "kubernetes"], help="where experiments run")
     p.add_argument("--wait", action="store_true", help="wait for the group, showing progress")
     p.add_argument("--retries", type=int, default=0, help="re-runs of a failed experiment")
+    p.add_argument(
+        "--objective",
+        help="what the sweep optimises, METRIC:min|max (default: the spec's hptuning metric)",
+    )
     p.add_argument("--timeout", type=float, help="seconds before an experiment is timed out")
     _common(p)
     _dry(p)
@@ -105,10 +107,16 @@ def _sweep_verbs(sub: Any) -> None:
     p.add_argument("group", type=int, nargs="?")
     p.add_argument("--experiment", "-e", type=int, help="stop this experiment only")
     _common(p)
-    p = sub.add_parser("best", help="the winning experiment of a group by a metric")
+    p = sub.add_parser("best", help="the winning experiment of a group (by its objective)")
     p.add_argument("group", type=int)
-    p.add_argument("--metric", "-m", required=True)
-    p.add_argument("--mode", choices=["min", "max"], default="max")
+    p.add_argument("--metric", "-m", help="rank by this metric (default: the group's objective)")
+    p.add_argument(
+        "--mode", choices=["min", "max"], help="min or max (default: the objective's direction)"
+    )
+    _common(p)
+    p = sub.add_parser("objective", help="show or set what a group optimises (METRIC:min|max)")
+    p.add_argument("group", type=int)
+    p.add_argument("objective", nargs="?", help="e.g. accuracy:max or loss:min (omit to show)")
     _common(p)
 
 

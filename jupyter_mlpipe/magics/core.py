@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from ..cli.commands import run_command
 from ..cli.grammar import ArgError, HelpShown, build_parser
+from ..cli.notes import empty_note
 from ..errors import MlpipeError, SpecError
 from .complete import Completer, _subparsers
 from .config import Mlpipe as MlpipeConfig
@@ -71,6 +73,7 @@ class MlpipeMagics(Magics):
         self._base = getattr(api, "settings", None)
         self._api = api
         self._factory = factory
+        self._saving = False  # True while `%mlpipe config KEY VALUE` mirrors a saved value
         self.config_object.observe(self._settings_changed)
         self.parser = notebook_parser()
         self.completer = Completer(lambda: self.api, self.parser)
@@ -87,6 +90,22 @@ class MlpipeMagics(Magics):
 
     def _settings_changed(self, change: Any) -> None:
         self._api = None  # rebuilt on next use, with the new overrides
+        if change["name"] == "project" and change["new"] is not None and not self._saving:
+            self._keep_project(change["new"])
+
+    def _keep_project(self, project: str) -> None:
+        """``%config Mlpipe.project = X`` is saved too, so a restarted kernel keeps it."""
+        from ..settings import Settings
+
+        try:
+            path = self.api.set_config("project", project)  # says so when it has no sweeps
+            where = Settings.load().sources["project"]
+        except (MlpipeError, UsageError) as exc:
+            print(f"mlpipe: {exc}", file=sys.stderr)
+            return
+        print(f"project = {project} (saved in {path}: a restarted kernel keeps it)")
+        if where.startswith("environment"):
+            print(f"note: after a restart the {where} wins over the config file")
 
     @line_cell_magic
     def mlpipe(self, line: str, cell: str | None = None) -> Any:
@@ -140,7 +159,14 @@ class MlpipeMagics(Magics):
         result = run_command(args, self.api, cell)
         if args.verb == "config" and args.key is not None and args.value is not None:
             # the value is saved in the config file; the session override keeps %config in step
-            setattr(self.config_object, args.key, args.value)
+            self._saving = True
+            try:
+                setattr(self.config_object, args.key, args.value)
+            finally:
+                self._saving = False
+        note = empty_note(args, self.api, result)
+        if note is not None:
+            print(note)
         return result
 
     def _check_setting(self, key: str) -> None:

@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ..errors import PackageError
+from ..errors import Conflict, PackageError
 from ..store.files import atomic_write_json
 from ..store.names import safe_join, validate_name
 from . import render, staging
@@ -278,10 +278,11 @@ def write_package(
 
     Raises:
         InvalidName: ``name`` is not a DNS-1123 label.
+        Conflict: a package of that name exists and ``force`` is not set.
         PackageError: a missing source, module, class, checkpoint or requirements file; every
             checkpoint leading outside ``outputs``; a link swapped to leave its folder while
-            copying; an existing package without ``force``; a full disk or another write
-            failure. Nothing is left behind in any of these cases.
+            copying; a full disk or another write failure. Nothing is left behind in any of
+            these cases.
     """
     validate_name(name, "package")
     if format not in FORMATS:
@@ -291,7 +292,7 @@ def write_package(
     final = safe_join(root, name)
     staging.clean_stale(root)
     if final.exists() and not force:
-        raise PackageError(
+        raise Conflict(
             f"package folder {str(final)!r} already exists — pass --force (force=True) to replace"
             " it, or choose another name"
         )
@@ -323,7 +324,7 @@ def write_package(
                 " and package again"
             ) from exc
         except FileExistsError as exc:
-            raise PackageError(
+            raise Conflict(
                 f"package folder {str(final)!r} appeared while packaging — pass --force to"
                 " replace it"
             ) from exc

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..api import safe_join, validate_name
 from ..errors import InvalidName
-from ..store.names import safe_join, validate_name
 from .errors import BadRequest
 
 MAX_BODY = 1 << 20  # a spec or a predict payload is small; refuse anything larger

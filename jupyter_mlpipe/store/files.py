@@ -78,36 +78,6 @@ def append_jsonl(path: Path, obj: Any) -> None:
         os.close(fd)
 
 
-def read_jsonl(path: Path, offset: int = 0) -> tuple[list[Any], int]:
-    """Read complete JSON lines of ``path`` from byte ``offset``.
-
-    Returns:
-        The decoded records and the offset just past the last complete line. A torn last
-        line (no newline yet) is left for the next call; a complete line that is not JSON is
-        skipped (it can only come from a foreign writer) so one bad line never blocks a log.
-        A missing file reads as empty.
-    """
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(offset)
-            data = fh.read()
-    except FileNotFoundError:
-        return [], offset
-    end = data.rfind(b"\n")
-    if end < 0:
-        return [], offset
-    loads = _fast_loads()
-    records = []
-    for raw in data[: end + 1].splitlines():
-        if not raw.strip():
-            continue
-        try:
-            records.append(loads(raw))
-        except ValueError:  # json.JSONDecodeError and orjson.JSONDecodeError both are
-            continue
-    return records, offset + end + 1
-
-
 def tail_lines(path: Path, lines: int, max_bytes: int) -> list[str]:
     """The last ``lines`` lines of ``path``, reading at most ``max_bytes`` from its end.
 
@@ -140,12 +110,3 @@ def tail_lines(path: Path, lines: int, max_bytes: int) -> list[str]:
     if pos > 0 and len(parts) > lines:
         parts = parts[1:]  # the first part may be the end of an earlier, cut line
     return [p.decode("utf-8", "replace") for p in parts[-lines:]] if data or pos else []
-
-
-def _fast_loads() -> Any:
-    """orjson's decoder when installed (a core dependency), else the standard library's."""
-    try:
-        import orjson
-    except ImportError:  # pragma: no cover - orjson is a dependency; stay correct without it
-        return json.loads
-    return orjson.loads

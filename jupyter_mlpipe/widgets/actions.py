@@ -12,7 +12,7 @@ import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..store.names import validate_name
+from ..api import validate_name
 from .pump import Apply, describe
 from .tables import deployments_html
 
@@ -70,19 +70,19 @@ class Actions:
 
     def select_best(self) -> None:
         board = self.board
-        group, metric = board.group, board.view.metric.value
-        if group is None or not metric:
-            self.board.post(self._status("select a metric first", error=True))
+        group = board.group
+        if group is None:
+            self.board.post(self._status("select a group first", error=True))
             return
-        mode = board.series.modes.get(metric, "max")
 
         def job() -> Apply:
-            info = board.api.best(group, metric, mode=mode, project=board.project)
+            objective = board.api.resolve_objective(group, project=board.project)
+            info = board.api.best(group, project=board.project)
 
             def apply() -> None:
                 board.view.experiment.value = info.id
                 board.view.name.value = board.view.name.value or f"group{group}-exp{info.id}"
-                self._status(f"best by {metric} ({mode}): experiment {info.id}")()
+                self._status(f"best by {objective}: experiment {info.id}")()
 
             return apply
 

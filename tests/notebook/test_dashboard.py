@@ -54,7 +54,10 @@ def test_tick_reads_the_store_into_the_widgets(board: Any) -> None:
     view.metric.value = "loss"
     dashboard.tick()
     assert bytes(view.plot.value).startswith(PNG)
-    assert dashboard.best == first
+    assert dashboard.best is None  # nothing succeeded yet: no best by the objective
+    group.set_status(first, "succeeded")
+    dashboard.tick()
+    assert dashboard.best == first and "best by loss:min" in view.header.value
     assert [opt[1] for opt in view.groups.options] == [group.id]
 
 
@@ -119,7 +122,9 @@ def _settle(dashboard: Any) -> None:
 
 @pytest.mark.integration
 def test_ship_and_predict_from_the_dashboard(api: Mlpipe, tiny_project: str) -> None:
-    sweep = api.sweep(text=tiny_project, name="dash", wait=True, progress=False)
+    sweep = api.sweep(
+        text=tiny_project, name="dash", wait=True, progress=False, objective="accuracy:max"
+    )
     frame = api.experiments(sweep.group)
     assert frame["status"].tolist() == ["succeeded"] * 2, frame.to_string()
     dashboard = Dashboard(api, group=sweep.group)
@@ -130,7 +135,7 @@ def test_ship_and_predict_from_the_dashboard(api: Mlpipe, tiny_project: str) -> 
         dashboard.actions.select_best()
         _settle(dashboard)
         best = dashboard.view.experiment.value
-        assert best == api.best(sweep.group, "accuracy").id
+        assert best == api.best(sweep.group).id == api.best(sweep.group, "accuracy", "max").id
         dashboard.view.name.value = "tiny-dash"
         dashboard.actions.ship()  # no image named: package, skip the build, serve the folder
         _settle(dashboard)
