@@ -68,3 +68,14 @@ async def test_a_log_tail_is_bounded_by_bytes(jp_fetch: Any, store: Store, group
     data = await fetch_json(jp_fetch, "experiments", str(eid), "logs", params={"tail": "5"})
     assert data["lines"] == [f"line {i}" for i in range(5, 10)]
 
+
+
+async def test_a_damaged_status_record_does_not_break_the_group_view(
+    jp_fetch: Any, store: Store, group: int
+) -> None:
+    first = store.experiment_ids(group)[0]
+    (store.experiment_dir(first) / "status.json").write_text('{"status": "running", "started": "x"')
+    (store.experiment_dir(first) / "params.json").write_text("[")
+    data = await fetch_json(jp_fetch, "groups", str(group))
+    assert data
+    assert await fetch_json(jp_fetch, "groups")
