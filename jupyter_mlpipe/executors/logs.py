@@ -21,6 +21,8 @@ from pathlib import Path
 #: At most this much of the file's first line is kept when the log is cut.
 HEAD_MAX = 4096
 _READ = 1 << 16
+#: ``follow_file`` reads at most this much at a time.
+FOLLOW_CHUNK = 1 << 20
 _FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -170,9 +172,10 @@ def follow_file(path: Path, done: Callable[[], bool], interval: float = 0.25) ->
     """Yield lines of ``path`` as they are appended, until ``done()`` and nothing is left.
 
     Only complete lines are yielded while the writer runs; a last line without a newline is
-    yielded once the writer is done. When the writer cuts the log to its cap (the file is
-    replaced), following starts again from the top of the new file, whose first lines say how
-    much was dropped.
+    yielded once the writer is done. Memory stays bounded: the file is read at most
+    :data:`FOLLOW_CHUNK` bytes at a time, and a line longer than that is yielded in pieces. When
+    the writer cuts the log to its cap (the file is replaced), following starts again from the
+    top of the new file, whose first lines say how much was dropped.
     """
     offset = 0
     inode = None
@@ -186,7 +189,7 @@ def follow_file(path: Path, done: Callable[[], bool], interval: float = 0.25) ->
                     offset, pending = 0, b""
                 inode = current
                 fh.seek(offset)
-                chunk = fh.read()
+                chunk = fh.read(FOLLOW_CHUNK)
         except FileNotFoundError:
             chunk = b""
         offset += len(chunk)
@@ -194,6 +197,11 @@ def follow_file(path: Path, done: Callable[[], bool], interval: float = 0.25) ->
         *lines, pending = pending.split(b"\n")
         for line in lines:
             yield line.decode("utf-8", "replace") + "\n"
+        if len(pending) >= FOLLOW_CHUNK:  # a very long line: hand it on in pieces
+            yield pending.decode("utf-8", "replace")
+            pending = b""
+        if len(chunk) == FOLLOW_CHUNK:
+            continue  # more is waiting: read on before checking done() again
         if finished:
             if pending:
                 yield pending.decode("utf-8", "replace")

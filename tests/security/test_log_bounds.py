@@ -142,3 +142,18 @@ def test_log_max_bytes_setting(monkeypatch: pytest.MonkeyPatch) -> None:
 
     with pytest.raises(ConfigError, match="log_max_bytes"):
         Settings.load()
+
+
+def test_following_a_huge_single_line_stays_bounded(tmp_path: Path) -> None:
+    path = tmp_path / "output.log"
+    with open(path, "wb") as fh:
+        for _ in range(64):  # 4 MB, one line
+            fh.write(b"w" * (1 << 16))
+    tracemalloc.start()
+    try:
+        pieces = list(follow_file(path, lambda: True, interval=0.0))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "".join(pieces) == "w" * (4 << 20)
+    assert max(len(p) for p in pieces) <= 1 << 20 and peak < 16 << 20
