@@ -7,6 +7,7 @@ Front ends (the CLI, the magics, the widgets, the server extension) import this 
 from ..store import ExperimentRow, MetricsBatch, MetricSummary, Objective, safe_join, validate_name
 from .core import Mlpipe
 from .records import (
+    DeploymentInfo,
     ExperimentInfo,
     GroupDetail,
     GroupInfo,
@@ -18,6 +19,7 @@ from .sweeps import EXIT_CODES, Sweep
 
 __all__ = [
     "EXIT_CODES",
+    "DeploymentInfo",
     "ExperimentInfo",
     "ExperimentRow",
     "GroupDetail",

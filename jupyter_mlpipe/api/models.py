@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgument, MlpipeError, PackageError
 from ..store.store import LOG, METRICS, PARAMS, STATUS
-from .records import Prediction
+from .records import DeploymentInfo, Prediction
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -241,38 +241,27 @@ class ModelVerbs:
         response = predict(url, build_payload(payload))
         return _prediction(response)
 
-    def deployments(self) -> Any:
-        """Every deployment with live health, as a DataFrame (index ``name``)."""
-        import pandas as pd
-
+    def deployment_list(self) -> list[DeploymentInfo]:
+        """Every deployment with live health, by name."""
         from ..store import DeploymentStore
 
-        rows = []
+        infos = []
         for record in DeploymentStore(self.settings.outputs_root, self.settings.user).list():
             try:
                 live = self._deployer_for(record["name"]).status(record["name"])
             except MlpipeError as exc:
                 live = {**record, "health": "unknown", "detail": str(exc)}
-            rows.append(
-                {
-                    k: live.get(k)
-                    for k in (
-                        "name",
-                        "backend",
-                        "health",
-                        "url",
-                        "image",
-                        "folder",
-                        "created",
-                        "detail",
-                    )
-                }
-            )
+            infos.append(DeploymentInfo.from_record(live))
+        return infos
+
+    def deployments(self) -> Any:
+        """Every deployment with live health, as a DataFrame (index ``name``)."""
+        import pandas as pd
+
         columns = ["name", "backend", "health", "url", "image", "folder", "created", "detail"]
+        rows = [info.to_dict() for info in self.deployment_list()]
         frame = pd.DataFrame(rows, columns=columns).set_index("name")
         frame["created"] = pd.to_datetime(frame["created"], unit="s", utc=True, errors="coerce")
-        frame["detail"] = [_text(d) for d in frame["detail"]]
-        frame["image"] = frame["image"].fillna("")
         return frame
 
     def deployment(self, name: str) -> dict[str, Any]:
@@ -282,14 +271,6 @@ class ModelVerbs:
     def undeploy(self, name: str) -> None:
         """Stop serving ``name`` and forget it."""
         self._deployer_for(name).undeploy(name)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
 
 
 def _image_of(lineage: dict[str, Any]) -> str | None:

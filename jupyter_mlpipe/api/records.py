@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -145,6 +146,59 @@ class GroupDetail:
             "metrics": self.metrics,
             "counts": self.group.counts,
         }
+
+
+@dataclass(frozen=True)
+class DeploymentInfo:
+    """A deployment with its live health.
+
+    Attributes:
+        health: ``healthy``, ``starting``, ``unhealthy``, ``stale`` or ``unknown``.
+        detail: why it is in that state (the health check's answer, an error).
+        url: where it answers (the local server's base URL or the cluster endpoint).
+        image: the image it runs ("" when served from a folder).
+        folder: the package folder it serves.
+        created: when it was deployed (seconds since the epoch), None when unknown.
+    """
+
+    name: str
+    backend: str
+    health: str
+    url: str
+    image: str
+    folder: str
+    created: float | None
+    detail: str
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> DeploymentInfo:
+        """Build from a deployer's status dict (every field checked: records can be damaged)."""
+
+        def text(key: str, default: str = "") -> str:
+            value = record.get(key)
+            if value is None:
+                return default
+            if isinstance(value, bytes):
+                return value.decode("utf-8", "replace")
+            return str(value)
+
+        raw = record.get("created")
+        created = (
+            float(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
+        )
+        return cls(
+            name=text("name"),
+            backend=text("backend", "local"),
+            health=text("health", "unknown"),
+            url=text("url") or text("endpoint"),
+            image=text("image"),
+            folder=text("folder"),
+            created=created if created is not None and math.isfinite(created) else None,
+            detail=text("detail"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)

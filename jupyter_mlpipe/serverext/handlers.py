@@ -26,7 +26,6 @@ from ..store import Store
 from . import requests as rq
 from .errors import BadRequest, http_error
 from .operations import OperationRequest, Operations
-from .serialize import frame_records, jsonable
 
 API_SETTING = "mlpipe.api"
 OPERATIONS_SETTING = "mlpipe.operations"
@@ -200,6 +199,7 @@ class SweepsHandler(MlpipeHandler):
         kwargs: dict[str, Any] = {
             "name": None if name is None else rq.name(name, "sweep"),
             "project": None if body.get("project") is None else rq.name(body["project"], "project"),
+            "objective": rq.field(body, "objective", str),
         }
         if file is not None:
             kwargs["file"] = rq.path_under(self.api.settings.repos_root, file, "file")
@@ -233,8 +233,8 @@ class OperationHandler(MlpipeHandler):
 class DeploymentsHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        frame = await self.call(self.api.deployments)
-        self.reply({"deployments": frame_records(frame)})
+        infos = await self.call(self.api.deployment_list)
+        self.reply({"deployments": [info.to_dict() for info in infos]})
 
 
 class DeploymentHandler(MlpipeHandler):
@@ -265,7 +265,7 @@ class PredictHandler(MlpipeHandler):
                 f"{self.api.settings.repos_root}"
             )
         prediction = await self.call(self.api.predict, name, payload)
-        self.reply({"name": name, "prediction": jsonable(prediction)})
+        self.reply({"name": name, "prediction": prediction.to_dict()})
 
 
 class OpenAPIHandler(MlpipeHandler):

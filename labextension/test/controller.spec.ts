@@ -17,16 +17,12 @@ jest.mock('../src/api', () => {
 
 import { APIError } from '../src/api';
 import { PanelController, PanelState } from '../src/controller';
-import { GroupDetail, MetricsResponse, Operation } from '../src/types';
+import { GroupDetail, GroupSummary, MetricsResponse, Operation } from '../src/types';
+import { experimentRow, groupDetail, groupInfo } from './fixtures';
 
-function detail(status: string): GroupDetail {
-  return {
-    group: { id: 7, name: 'g', status },
-    experiments: [{ id: 1, status: 'running', params: { lr: 0.1 }, metrics: {} }],
-    params: ['lr'],
-    metrics: ['loss'],
-    counts: { running: 1 }
-  };
+function detail(status: GroupSummary['status']): GroupDetail {
+  const group = groupInfo({ id: 7, status, counts: { running: 1 } });
+  return groupDetail(group, [experimentRow({ id: 1, status: 'running', params: { lr: 0.1 } })]);
 }
 
 function fakeApi(overrides: Record<string, unknown> = {}): any {
@@ -38,7 +34,7 @@ function fakeApi(overrides: Record<string, unknown> = {}): any {
   return {
     cursors,
     operations: jest.fn().mockResolvedValue({ operations: [] }),
-    groups: jest.fn().mockResolvedValue({ groups: [{ id: 7, name: 'g', running: 1 }] }),
+    groups: jest.fn().mockResolvedValue({ groups: [groupInfo({ id: 7, counts: { running: 1 } })] }),
     deployments: jest.fn().mockResolvedValue({ deployments: [] }),
     group: jest.fn().mockResolvedValue(detail('running')),
     metrics: jest.fn((_group: number, after: string) => {

@@ -15,15 +15,16 @@ import {
   summarizeCounts,
   toggleSort
 } from '../src/model';
-import { ExperimentRow, Operation } from '../src/types';
+import { ExperimentRow, ExperimentStatus, Operation } from '../src/types';
+import { experimentRow, metric } from './fixtures';
 
-function row(id: number, status: string, lr: number | null, loss: number | null): ExperimentRow {
-  return {
+function row(id: number, status: ExperimentStatus, lr: number | null, loss: number | null): ExperimentRow {
+  return experimentRow({
     id,
     status,
     params: lr === null ? {} : { lr },
-    metrics: loss === null ? {} : { loss: { last: loss, min: loss, max: loss } }
-  };
+    metrics: loss === null ? {} : { loss: metric(loss) }
+  });
 }
 
 const rows = [row(3, 'running', 0.1, 0.5), row(1, 'succeeded', 0.01, 0.2), row(2, 'failed', null, null)];
