@@ -190,7 +190,7 @@ class ExperimentStopHandler(MlpipeHandler):
 class SweepsHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def post(self) -> None:
-        body = rq.only(self.body(), ("spec", "file", "name", "project"), "sweep")
+        body = rq.only(self.body(), rq.SWEEP_FIELDS, "sweep")
         text = rq.field(body, "spec", str)
         file = rq.field(body, "file", str)
         if (text is None) == (file is None):
@@ -248,7 +248,7 @@ class PredictHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def post(self, name: str) -> None:
         name = rq.name(name, "deployment")
-        body = rq.only(self.body(), ("payload", "file"), "predict")
+        body = rq.only(self.body(), rq.PREDICT_FIELDS, "predict")
         payload, file = body.get("payload"), body.get("file")
         if file is not None:
             if payload is not None:

@@ -25,6 +25,10 @@ MAX_DEPTH = 64
 #: Integers in bodies and ids stay within what a JSON reader anywhere (JavaScript included)
 #: holds exactly, so nothing saved from a request can break a later reader.
 MAX_INT = 2**53 - 1
+#: The fields a POST body may hold, per route (the request schemas of ``openapi.yaml`` list the
+#: same; a test keeps them equal). Operations take the fields of ``OperationRequest``.
+SWEEP_FIELDS = ("spec", "file", "name", "project", "objective")
+PREDICT_FIELDS = ("payload", "file")
 # Patterns are applied with ``fullmatch``: ``$`` would also match before a final newline.
 _METRIC = re.compile(r"[A-Za-z0-9_.:/-]{1,128}")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")

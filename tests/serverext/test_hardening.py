@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from jupyter_mlpipe.serverext import handlers
 from jupyter_mlpipe.store import Store
 
 from .conftest import fetch_json
 
 pytestmark = pytest.mark.usefixtures("group")
+OPENAPI = Path(handlers.__file__).with_name("openapi.yaml")
 
 
 @pytest.mark.parametrize("eid", ["%C2%B2", "%D9%A1", "%DB%B3", "9999999999999999999", "1%0A"])
@@ -40,7 +43,8 @@ async def test_huge_integers_are_400_and_never_saved(jp_fetch: Any, store: Store
 @pytest.mark.parametrize(
     "parts,body,allowed",
     [
-        (("sweeps",), {"spec": "version: 1\n", "concurency": 3}, "file, name, project, spec"),
+        (("sweeps",), {"spec": "version: 1\n", "concurency": 3},
+         "file, name, objective, project, spec"),
         (("operations",), {"action": "build", "name": "m", "forse": True}, "action,"),
         (("deployments", "m", "predict"), {"payload": [1], "pyload": [2]}, "file, payload"),
     ],
@@ -79,3 +83,23 @@ async def test_a_damaged_status_record_does_not_break_the_group_view(
     data = await fetch_json(jp_fetch, "groups", str(group))
     assert data
     assert await fetch_json(jp_fetch, "groups")
+
+
+def test_the_allowed_body_fields_are_the_documented_ones() -> None:
+    """``only`` refuses what the OpenAPI request schemas do not list, and nothing they list."""
+    import dataclasses
+
+    import yaml
+
+    from jupyter_mlpipe.serverext import requests as rq
+    from jupyter_mlpipe.serverext.operations import OperationRequest
+
+    doc = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+
+    def documented(path: str) -> set[str]:
+        body = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+        return set(body["schema"]["properties"])
+
+    assert documented("/sweeps") == set(rq.SWEEP_FIELDS)
+    assert documented("/deployments/{name}/predict") == set(rq.PREDICT_FIELDS)
+    assert documented("/operations") == {f.name for f in dataclasses.fields(OperationRequest)}
