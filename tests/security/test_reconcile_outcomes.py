@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from pathlib import Path
 
+import pytest
+
+from jupyter_mlpipe.engine import supervisor
 from jupyter_mlpipe.engine.reconcile import LAST_WORDS, reconcile
 from jupyter_mlpipe.store import Store, Supervisor
 from jupyter_mlpipe.store.records import ExperimentStatus, GroupRecord
@@ -59,3 +63,33 @@ def test_exit_notes_ignore_foreign_names(tmp_path: Path) -> None:
     assert store.exit_code(eid, 1) is None
     store.mark_exit(eid, 1, 3)
     assert store.exit_code(eid, 1) == 3
+
+
+class _FullStore(Store):
+    """A store on a volume that refuses every write (what a full disk does to the records)."""
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    write_status = write_group = log_event = _refuse  # type: ignore[assignment]
+
+
+def test_a_refusing_volume_neither_kills_the_failure_path_nor_the_readers(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    store, group, (finished, *_) = _group(tmp_path)
+    now = time.time()
+    for eid in store.experiment_ids(group.id):
+        store.write_status(eid, ExperimentStatus(status="running", attempt=1, started=now))
+    store.mark_exit(finished, 1, 0)
+    full = _FullStore(tmp_path, "u", "p")
+
+    supervisor._fail(full, group.id, "supervisor error: [Errno 28] No space left on device")
+    assert "could not record the group's end (6 write(s) refused)" in capfd.readouterr().err
+
+    record = reconcile(full, group)  # reads work: the repaired record comes back unsaved
+    assert record.status == "failed" and "3 experiment(s) were interrupted" in record.message
+    assert store.read_group(group.id).status == "running"
+    reconcile(store, store.read_group(group.id))  # once space is back, it is saved
+    assert store.read_status(finished).status == "succeeded"
+    assert store.read_group(group.id).status == "failed"
