@@ -5,7 +5,9 @@ from __future__ import annotations
 import errno
 import os
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -91,17 +93,25 @@ def test_following_a_log_survives_a_cut(tmp_path: Path) -> None:
     assert rest[-1] == "line 39999\n" and any("dropped" in line for line in rest)
 
 
-def test_tail_reads_at_most_max_bytes_of_a_single_line_log(tmp_path: Path) -> None:
-    path = tmp_path / "output.log"
+def _one_line_log(path: Path, megabytes: int, byte: bytes) -> Path:
     with open(path, "wb") as fh:
-        for _ in range(128):  # 8 MB, one line
-            fh.write(b"z" * (1 << 16))
+        for _ in range(16 * megabytes):
+            fh.write(byte * (1 << 16))
+    return path
+
+
+def _peak_memory(fn: Callable[[], Any]) -> tuple[Any, int]:
+    """``fn()`` and the peak of Python allocations while it ran."""
     tracemalloc.start()
     try:
-        lines = tail_lines(path, 5, 1 << 20)
-        peak = tracemalloc.get_traced_memory()[1]
+        return fn(), tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def test_tail_reads_at_most_max_bytes_of_a_single_line_log(tmp_path: Path) -> None:
+    path = _one_line_log(tmp_path / "output.log", 8, b"z")
+    lines, peak = _peak_memory(lambda: tail_lines(path, 5, 1 << 20))
     assert len(lines) == 1 and len(lines[0]) == 1 << 20
     assert peak < 4 << 20
 
@@ -145,15 +155,7 @@ def test_log_max_bytes_setting(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_following_a_huge_single_line_stays_bounded(tmp_path: Path) -> None:
-    path = tmp_path / "output.log"
-    with open(path, "wb") as fh:
-        for _ in range(64):  # 4 MB, one line
-            fh.write(b"w" * (1 << 16))
-    tracemalloc.start()
-    try:
-        pieces = list(follow_file(path, lambda: True, interval=0.0))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    path = _one_line_log(tmp_path / "output.log", 4, b"w")
+    pieces, peak = _peak_memory(lambda: list(follow_file(path, lambda: True, interval=0.0)))
     assert "".join(pieces) == "w" * (4 << 20)
     assert max(len(p) for p in pieces) <= 1 << 20 and peak < 16 << 20
