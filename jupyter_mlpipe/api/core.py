@@ -380,6 +380,20 @@ class Mlpipe(ModelVerbs, ShipVerbs):
 
         return lines()
 
+    def log_tail(
+        self,
+        experiment: int,
+        lines: int = 200,
+        max_bytes: int = 1 << 20,
+        project: str | None = None,
+    ) -> list[str]:
+        """The last ``lines`` lines of an experiment's output, reading at most ``max_bytes``.
+
+        Raises:
+            NotFound: no such experiment.
+        """
+        return self._store(project).tail(int(experiment), lines, max_bytes)
+
     def stop(
         self, group: int | None = None, *, experiment: int | None = None, project: str | None = None
     ) -> StopOutcome:

@@ -10,7 +10,6 @@ cookie-authenticated mutations. Errors leave through :func:`.errors.http_error` 
 from __future__ import annotations
 
 import asyncio
-import collections
 import functools
 import json
 from collections.abc import Callable
@@ -157,15 +156,8 @@ class ExperimentLogsHandler(MlpipeHandler):
     async def get(self, experiment: str) -> None:
         eid, project = rq.parse_id(experiment, "experiment"), self.project()
         tail = rq.parse_int(self.get_query_argument("tail", None), "tail", 200, 1, 10_000)
-        lines = await self.call(_tail, self.api, eid, project, tail)
+        lines = await self.call(self.api.log_tail, eid, tail, project=project)
         self.reply({"experiment": eid, "lines": lines})
-
-
-def _tail(api: Any, eid: int, project: str | None, count: int) -> list[str]:
-    return [
-        line.rstrip("\n")
-        for line in collections.deque(api.logs(eid, project=project), maxlen=count)
-    ]
 
 
 class ExperimentStopHandler(MlpipeHandler):
@@ -181,7 +173,7 @@ class ExperimentStopHandler(MlpipeHandler):
 class SweepsHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def post(self) -> None:
-        body = self.body()
+        body = rq.only(self.body(), rq.SWEEP_FIELDS, "sweep")
         text = rq.field(body, "spec", str)
         file = rq.field(body, "file", str)
         if (text is None) == (file is None):
@@ -217,7 +209,7 @@ class OperationsHandler(MlpipeHandler):
 class OperationHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def get(self, op_id: str) -> None:
-        record = await self.call(self.api.operation, rq.operation_id(op_id))
+        record = await self.call(self.api.operation, op_id)  # the API checks the id
         self.reply(record.to_dict())
 
 
@@ -239,7 +231,7 @@ class PredictHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def post(self, name: str) -> None:
         name = rq.name(name, "deployment")
-        body = self.body()
+        body = rq.only(self.body(), rq.PREDICT_FIELDS, "predict")
         payload, file = body.get("payload"), body.get("file")
         if file is not None:
             if payload is not None:
