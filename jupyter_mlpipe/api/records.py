@@ -125,16 +125,23 @@ class GroupDetail:
 
     @classmethod
     def build(cls, info: GroupInfo, rows: list[ExperimentRow]) -> GroupDetail:
-        names: dict[str, None] = {}
+        first: dict[str, Any] = {}
+        differs: set[str] = set()
         metrics: dict[str, None] = {}
-        seen: dict[str, set[str]] = {}
         for row in rows:
-            names.update(dict.fromkeys(row.params))
             metrics.update(dict.fromkeys(row.metrics))
             for name, value in row.params.items():
-                seen.setdefault(name, set()).add(repr(value))
-        varying = [n for n in names if len(seen.get(n, ())) > 1]
-        constant = [n for n in names if n not in varying]
+                if name not in first:
+                    first[name] = value
+                    if row is not rows[0]:
+                        differs.add(name)  # missing from an earlier experiment
+                elif name not in differs and value != first[name]:
+                    differs.add(name)
+        for name in first:
+            if name not in differs and any(name not in row.params for row in rows):
+                differs.add(name)
+        varying = [n for n in first if n in differs]
+        constant = [n for n in first if n not in differs]
         return cls(info, rows, [*varying, *constant], varying, list(metrics))
 
     def to_dict(self) -> dict[str, Any]:

@@ -182,19 +182,30 @@ class MetricsReader:
     def _experiment_ids(self) -> list[int]:
         try:
             with os.scandir(self.group_dir) as entries:
-                ids = [int(e.name) for e in entries if e.name.isdigit() and e.is_dir()]
-        except FileNotFoundError:
+                ids = [
+                    int(e.name)
+                    for e in entries
+                    if e.name.isascii() and e.name.isdigit() and e.is_dir(follow_symlinks=False)
+                ]
+        except (FileNotFoundError, NotADirectoryError):
             return []
-        if self._only is not None:
-            ids = [eid for eid in ids if eid in self._only]
         return sorted(ids)
 
-    def read(self) -> MetricsBatch:
-        """New points of every experiment since the previous read (or the cursor)."""
+    def read(self, experiments: Iterable[int] | None = None) -> MetricsBatch:
+        """New points since the previous read (or the cursor).
+
+        Args:
+            experiments: the experiment folders to look at, when the caller has just listed
+                them (default: list the group folder).
+        """
         points: Points = {}
         reset: set[int] = set()
-        for eid in self._experiment_ids():
-            path = os.path.join(self.group_dir, str(eid), METRICS_FILE)
+        ids = self._experiment_ids() if experiments is None else experiments
+        base = os.fspath(self.group_dir)
+        for eid in ids:
+            if self._only is not None and eid not in self._only:
+                continue
+            path = f"{base}/{eid}/{METRICS_FILE}"
             try:
                 stat = os.stat(path)
             except FileNotFoundError:

@@ -337,13 +337,14 @@ class GroupReader:
     def rows(self) -> list[ExperimentRow]:
         """Every experiment's row, by id."""
         with self._lock:
-            batch = self._metrics.read()
+            ids = self.experiment_ids()
+            batch = self._metrics.read(ids)
             for eid in batch.reset:
                 self._summaries.pop(eid, None)
             for eid, points in batch.points.items():
                 self._summaries[eid] = summarise(points, self._summaries.get(eid))
             changed = set(batch.reset) | set(batch.points)
-            return [self._row(eid, eid in changed) for eid in self.experiment_ids()]
+            return [self._row(eid, eid in changed) for eid in ids]
 
     def row(self, experiment: int) -> ExperimentRow | None:
         """One experiment's row, or None when the group has no such experiment folder."""
@@ -358,7 +359,7 @@ class GroupReader:
     # -- internals ------------------------------------------------------------------------------
     def _state(self, eid: int) -> tuple[ExperimentStatus, str, bool]:
         """(status, damage, changed since the last look) of one experiment; lock held."""
-        path = os.path.join(self._base, str(eid), STATUS)
+        path = f"{self._base}/{eid}/{STATUS}"
         try:
             st = os.stat(path)
             key = (st.st_ino, st.st_mtime_ns, st.st_size)
