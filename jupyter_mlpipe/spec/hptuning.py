@@ -24,12 +24,13 @@ Rules (Polyaxon v0.x semantics, with the rough edges made explicit):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .document import Context, Node, show
-from .scalars import boolean, choice, integer, number, text
+from .scalars import any_case, boolean, integer, number, text
 
 ALGORITHMS = {
     "grid_search": "grid",
@@ -40,6 +41,10 @@ ALGORITHMS = {
 OPTIMIZATIONS = ("maximize", "minimize")
 #: Most experiments one group may plan.
 MAX_EXPERIMENTS = 100_000
+#: Most experiments one group may run at once.
+MAX_CONCURRENCY = 10_000
+HYPERBAND_MODES = ("brackets", "pruner")
+EARLY_STOPPING_POLICIES = ("all", "group", "experiment")
 
 
 @dataclass(frozen=True)
@@ -59,29 +64,50 @@ class Metric:
 
 @dataclass(frozen=True)
 class EarlyStopping:
-    """Stop scheduling once an experiment's ``metric`` reaches ``value``."""
+    """Stop scheduling once an experiment's ``metric`` reaches ``value``.
+
+    ``policy`` is Polyaxon v0.4's: ``all`` (the default) and ``group`` stop scheduling new
+    experiments; ``experiment`` concerns only the experiment that reached the value, which
+    here runs to its own end, so such a policy never stops the group.
+    """
 
     metric: str
     value: float
     optimization: str = "maximize"
+    policy: str = "all"
+
+    @property
+    def stops_group(self) -> bool:
+        """True when reaching the value stops scheduling new experiments."""
+        return self.policy in ("all", "group")
 
     def reached(self, value: float) -> bool:
         """True when ``value`` is at or beyond the threshold in the policy's direction."""
         return Metric(self.metric, self.optimization).better(value, self.value)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "value": self.value, "optimization": self.optimization}
+        return {
+            "metric": self.metric,
+            "value": self.value,
+            "optimization": self.optimization,
+            "policy": self.policy,
+        }
 
 
 @dataclass(frozen=True)
 class Resource:
-    """Hyperband's budget param: its name and type (``int`` or ``float``)."""
+    """Hyperband's budget param: its name and type (``int`` or ``float``, Polyaxon's default).
+
+    :meth:`cast` rounds to 15 significant digits first (``81 * 3**-4`` is 1, not 0.99...),
+    then truncates to an int for ``int`` as Polyaxon did.
+    """
 
     name: str
-    type: str = "int"
+    type: str = "float"
 
     def cast(self, amount: float) -> int | float:
-        return int(amount) if self.type == "int" else float(amount)
+        tidy = float(f"{amount:.15g}")
+        return int(tidy) if self.type == "int" else tidy
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type}
@@ -89,33 +115,59 @@ class Resource:
 
 @dataclass(frozen=True)
 class Hyperband:
-    """Hyperband settings; :attr:`total` is the number of experiments it plans."""
+    """Hyperband settings; :attr:`total` is the number of experiments it plans.
+
+    ``mode`` is ``brackets`` (Polyaxon's schedule: successive halving on the final metric,
+    see :mod:`jupyter_mlpipe.search.hyperband`) or ``pruner`` (every configuration gets
+    ``max_iter``; Optuna's Hyperband pruner stops laggards from their intermediate metrics).
+    """
 
     max_iter: int
-    eta: int
+    eta: float
     resource: Resource
     metric: Metric
     resume: bool = False
+    mode: str = "brackets"
+
+    @property
+    def s_max(self) -> int:
+        """The largest ``s`` with ``eta**s <= max_iter`` (to 1e-9, so float noise never drops
+        a bracket)."""
+        s = 0
+        while self.eta ** (s + 1) <= self.max_iter * (1 + 1e-9):
+            s += 1
+        return s
 
     @property
     def brackets(self) -> int:
-        """``s_max + 1`` where ``s_max`` is the largest ``s`` with ``eta**s <= max_iter``."""
-        s = 0
-        while self.eta ** (s + 1) <= self.max_iter:
-            s += 1
-        return s + 1
+        """``s_max + 1``."""
+        return self.s_max + 1
+
+    def n_configs(self, s: int) -> int:
+        """Configurations bracket ``s`` starts: ``ceil((s_max + 1) * eta**s / (s + 1))``."""
+        return math.ceil(float(f"{self.brackets * self.eta**s / (s + 1):.12g}"))
+
+    def rungs(self, s: int) -> list[tuple[int, int | float]]:
+        """``(configurations, resource)`` of each rung of bracket ``s``: rung ``i`` keeps
+        ``int(n * eta**-i)`` configurations and gives each ``max_iter * eta**(i - s)``."""
+        n = self.n_configs(s)
+        out = []
+        for i in range(s + 1):
+            keep = int(float(f"{n * self.eta ** -i:.12g}"))
+            out.append((keep, self.resource.cast(self.max_iter * self.eta ** (i - s))))
+        return out
 
     @property
     def total(self) -> int:
-        """Experiments over all brackets: ``sum(ceil(B / max_iter / (s + 1) * eta**s))``.
+        """Experiments over all brackets.
 
-        With ``s_max = brackets - 1`` and the budget ``B = (s_max + 1) * max_iter``, bracket
-        ``s`` (from ``s_max`` down to 0) starts ``ceil((s_max + 1) * eta**s / (s + 1))``
-        configurations, as in Li et al., "Hyperband" (2018). ``max_iter=81, eta=3`` gives
-        81 + 34 + 15 + 8 + 5 = 143.
+        ``brackets`` mode: every rung of every bracket (206 for ``max_iter=81, eta=3``:
+        brackets of 81+27+9+3+1, 34+11+3+1, 15+5+1, 8+2 and 5). ``pruner`` mode: one
+        experiment per configuration, ``sum(n_configs(s))`` (143 for 81 and 3).
         """
-        n = self.brackets
-        return sum(-(-(n * self.eta**s) // (s + 1)) for s in range(n))
+        if self.mode == "pruner":
+            return sum(self.n_configs(s) for s in range(self.brackets))
+        return sum(keep for s in range(self.brackets) for keep, _ in self.rungs(s))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,6 +176,7 @@ class Hyperband:
             "resource": self.resource.to_dict(),
             "metric": self.metric.to_dict(),
             "resume": self.resume,
+            "mode": self.mode,
         }
 
 
@@ -209,7 +262,13 @@ def parse_hptuning(node: Node, ctx: Context) -> HPTuning:
         seed = integer(sections["seed"], "'hptuning.seed'", ctx, minimum=0, maximum=2**63 - 1)
     concurrency = 1
     if "concurrency" in sections:
-        concurrency = integer(sections["concurrency"], "'hptuning.concurrency'", ctx, minimum=1)
+        concurrency = integer(
+            sections["concurrency"],
+            "'hptuning.concurrency'",
+            ctx,
+            minimum=1,
+            maximum=MAX_CONCURRENCY,
+        )
     chosen = [k for k in sections if k in ALGORITHMS]
     if len(chosen) > 1:
         raise ctx.error(
@@ -262,7 +321,9 @@ def _n_experiments(node: Node, where: str, ctx: Context) -> int:
 def _hyperband(node: Node | None, ctx: Context) -> dict[str, Any]:
     assert node is not None
     ctx.mapping(node, "'hyperband'")
-    ctx.check_keys(node, ("max_iter", "eta", "resource", "metric", "resume"), "'hyperband'")
+    ctx.check_keys(
+        node, ("max_iter", "eta", "resource", "metric", "resume", "mode"), "'hyperband'"
+    )
     fix = "write `hyperband: {max_iter: 81, eta: 3, resource: {name: epochs, type: int}, ...}`"
     max_iter = integer(
         ctx.require(node, "max_iter", "'hyperband'", fix),
@@ -271,13 +332,12 @@ def _hyperband(node: Node | None, ctx: Context) -> dict[str, Any]:
         minimum=1,
         maximum=10**6,
     )
-    eta = integer(
-        ctx.require(node, "eta", "'hyperband'", fix),
-        "'hyperband.eta'",
-        ctx,
-        minimum=2,
-        maximum=1000,
-    )
+    eta_node = ctx.require(node, "eta", "'hyperband'", fix)
+    eta = number(eta_node, "'hyperband.eta'", ctx)
+    if not 1.01 <= eta <= 1000:
+        raise ctx.error(
+            eta_node, "'hyperband.eta' must be from 1.01 to 1000", eta, "use eta: 3 (the usual)"
+        )
     res = ctx.mapping(ctx.require(node, "resource", "'hyperband'", fix), "'hyperband.resource'")
     ctx.check_keys(res, ("name", "type"), "'hyperband.resource'")
     name = text(
@@ -287,19 +347,22 @@ def _hyperband(node: Node | None, ctx: Context) -> dict[str, Any]:
         "'hyperband.resource.name'",
         ctx,
     )
-    kind = "int"
-    if "type" in res.value:
-        kind = choice(res.value["type"], ("int", "float"), "'hyperband.resource.type'", ctx)
+    kind = "float"  # Polyaxon's default
+    if "type" in res.value and res.value["type"].value is not None:
+        kind = any_case(res.value["type"], ("int", "float"), "'hyperband.resource.type'", ctx)
     metric = _metric(ctx.require(node, "metric", "'hyperband'", fix), "hyperband", ctx)
     resume = False
-    if "resume" in node.value:
+    if "resume" in node.value and node.value["resume"].value is not None:
         resume = boolean(node.value["resume"], "'hyperband.resume'", ctx)
-    band = Hyperband(max_iter, eta, Resource(name, kind), metric, resume)
-    if band.total > MAX_EXPERIMENTS:
+    mode = "brackets"
+    if "mode" in node.value:
+        mode = any_case(node.value["mode"], HYPERBAND_MODES, "'hyperband.mode'", ctx)
+    band = Hyperband(max_iter, eta, Resource(name, kind), metric, resume, mode)
+    if band.brackets > 1000 or band.total > MAX_EXPERIMENTS:
         raise ctx.error(
             node,
             f"'hyperband' plans at most {MAX_EXPERIMENTS} experiments",
-            band.total,
+            band.total if band.brackets <= 1000 else f"{band.brackets} brackets",
             "lower max_iter or raise eta",
         )
     return {"hyperband": band, "n_experiments": band.total}
@@ -357,7 +420,7 @@ def _metric(node: Node, where: str, ctx: Context) -> Metric:
     )
     optimization = "maximize"
     if "optimization" in node.value:
-        optimization = choice(
+        optimization = any_case(
             node.value["optimization"], OPTIMIZATIONS, f"'{where}.metric.optimization'", ctx
         )
     return Metric(name, optimization)
@@ -377,14 +440,29 @@ def _early_stopping(node: Node, ctx: Context) -> tuple[EarlyStopping, ...]:
     for item in node.value:
         where = "'early_stopping' policy"
         ctx.mapping(item, where)
-        ctx.check_keys(item, ("metric", "value", "optimization"), where)
+        ctx.check_keys(item, ("metric", "value", "optimization", "policy"), where)
         fix = "write `{metric: accuracy, value: 0.99, optimization: maximize}`"
         metric = text(ctx.require(item, "metric", where, fix), "'early_stopping.metric'", ctx)
         value = number(ctx.require(item, "value", where, fix), "'early_stopping.value'", ctx)
-        optimization = "maximize"
-        if "optimization" in item.value:
-            optimization = choice(
+        optimization, policy = "maximize", "all"
+        if "optimization" in item.value and item.value["optimization"].value is not None:
+            optimization = any_case(
                 item.value["optimization"], OPTIMIZATIONS, "'early_stopping.optimization'", ctx
             )
-        policies.append(EarlyStopping(metric, value, optimization))
+        if "policy" in item.value and item.value["policy"].value is not None:
+            policy = _policy(item.value["policy"], ctx)
+        policies.append(EarlyStopping(metric, value, optimization, policy))
     return tuple(policies)
+
+
+def _policy(node: Node, ctx: Context) -> str:
+    """Polyaxon 0.4's ``all|group|experiment``; 0.5's ``{kind: median|truncation}`` is refused."""
+    if node.is_mapping:
+        raise ctx.error(
+            node,
+            "early-stopping policies of kind median/truncation are not supported",
+            show(node),
+            "remove 'policy' (the group stops once the value is reached), or use `hyperband` "
+            "with `mode: pruner` to stop lagging experiments",
+        )
+    return any_case(node, EARLY_STOPPING_POLICIES, "'early_stopping.policy'", ctx)

@@ -17,6 +17,7 @@ from ..errors import SpecError
 from .document import Context, Node, compose, show, suggest
 from .hptuning import MAX_EXPERIMENTS, HPTuning, parse_hptuning
 from .matrix import MatrixParam
+from .metadata import METADATA_KEYS, apply_io, parse_io, parse_metadata
 from .model import Spec
 from .options import parse_param
 from .sections import (
@@ -40,8 +41,21 @@ TOP_LEVEL = (
     "run",
     "environment",
     "logging",
+    *METADATA_KEYS,
+    "inputs",
+    "outputs",
 )
 KINDS = ("group", "experiment")
+#: Polyaxon kinds that are not a training run, and what to do instead.
+OTHER_KINDS = {
+    "job": "write `kind: experiment` (a job is one run of `run.cmd`)",
+    "build": "build the image with `mlpipe build`, or put `build:` in an experiment",
+    "notebook": "start JupyterLab itself; mlpipe runs inside it",
+    "tensorboard": "run `tensorboard --logdir` on the outputs folder",
+    "pipeline": "run the steps as separate sweeps, or chain commands in `run.cmd`",
+}
+#: Polyaxon v0.4's built-in TensorFlow model language.
+DSL_SECTIONS = ("model", "train", "eval")
 EXAMPLE = "start the file with `version: 1` and `kind: group`"
 
 
@@ -64,8 +78,16 @@ def parse_spec(text: str | Mapping[str, Any], file: str = "<spec>") -> Spec:
     root = compose(text, ctx)
     if not root.is_mapping:
         raise ctx.error(root, "a spec must be a mapping of sections", show(root), EXAMPLE)
-    ctx.check_keys(root, TOP_LEVEL, "the top level")
     sections = root.value
+    for key in DSL_SECTIONS:
+        if key in sections:
+            raise ctx.error(
+                root.key_position(key),
+                "Polyaxon v0.4's built-in model language ('model', 'train', 'eval') cannot run",
+                key,
+                "write the model in a training script and run it from `run.cmd`",
+            )
+    ctx.check_keys(root, TOP_LEVEL, "the top level")
     _version(root, ctx)
     kind = _kind(root, ctx)
     declarations = _declarations(sections, ctx)
@@ -92,6 +114,9 @@ def parse_spec(text: str | Mapping[str, Any], file: str = "<spec>") -> Spec:
         parse_environment(sections["environment"], ctx) if "environment" in sections else {}
     )
     log = parse_logging(sections["logging"], ctx) if "logging" in sections else Logging()
+    inputs = parse_io(sections["inputs"], "inputs", ctx) if "inputs" in sections else ()
+    outputs = parse_io(sections["outputs"], "outputs", ctx) if "outputs" in sections else ()
+    declarations, flags = apply_io(declarations, inputs, outputs, matrix, sections, ctx)
     known = set(declarations) | set(matrix)
     if hptuning.hyperband is not None:
         known.add(hptuning.hyperband.resource.name)
@@ -100,6 +125,7 @@ def parse_spec(text: str | Mapping[str, Any], file: str = "<spec>") -> Spec:
         if name in sections:
             check_node_templates(sections[name], known, ctx, f"'{name}'")
     warnings.extend(_override_warnings(declarations, matrix))
+    warnings.extend(_policy_warnings(hptuning))
     return Spec(
         kind=kind,
         version=1,
@@ -113,6 +139,10 @@ def parse_spec(text: str | Mapping[str, Any], file: str = "<spec>") -> Spec:
         source_text=text,
         file=file,
         logging=log,
+        metadata=parse_metadata(sections, ctx),
+        inputs=inputs,
+        outputs=outputs,
+        flags=flags,
     )
 
 
@@ -169,6 +199,13 @@ def _kind(root: Node, ctx: Context) -> str:
     node = ctx.require(
         root, "kind", "a spec", "add `kind: group` (a sweep) or `kind: experiment` (one run)"
     )
+    if isinstance(node.value, str) and node.value in OTHER_KINDS:
+        raise ctx.error(
+            node,
+            f"`kind: {node.value}` cannot run here: only experiments and groups run",
+            node.value,
+            OTHER_KINDS[node.value],
+        )
     if not isinstance(node.value, str) or node.value not in KINDS:
         raise ctx.error(
             node, "'kind' must be group or experiment", show(node), suggest(str(node.value), KINDS)
@@ -294,7 +331,7 @@ def _apply_algorithm_rules(
             (param.line, param.col),
             "hyperband's resource may not be a matrix param",
             param.name,
-            "remove it from the matrix; hyperband sets it to max_iter",
+            "remove it from the matrix; hyperband sets it for every experiment",
         )
     if hp.bo is not None and hp.bo.utility_function:
         warnings.append(
@@ -315,7 +352,7 @@ def _resource_not_declared(hp: HPTuning, sections: dict[str, Node], ctx: Context
                 node.key_position(name),
                 f"hyperband's resource may not be set in '{section}'",
                 name,
-                "remove it there; hyperband gives every experiment max_iter of it",
+                "remove it there; hyperband sets it for every experiment",
             )
 
 
@@ -332,4 +369,13 @@ def _override_warnings(
         "wins in every experiment"
         for name in matrix
         if name in declarations
+    ]
+
+
+def _policy_warnings(hp: HPTuning) -> list[str]:
+    return [
+        f"early_stopping on '{p.metric}' has `policy: experiment`: the experiment that reaches "
+        "the value runs to its own end and the group goes on"
+        for p in hp.early_stopping
+        if not p.stops_group
     ]

@@ -40,16 +40,24 @@ ENVIRONMENT_KEYS = (
     "annotations",
     "security_context",
     "env_vars",
+    "data_refs",
+    "artifact_refs",
 )
+#: Polyaxon v0 keys for distributed training: they cannot run on one trial process.
+DISTRIBUTED_KEYS = ("replicas", "tensorflow", "horovod", "mxnet", "pytorch", "mpi")
 RESOURCE_KEYS = ("cpu", "memory", "gpu", "tpu")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @dataclass(frozen=True)
 class Build:
-    """How to build the trial image (used by the Kubernetes backend)."""
+    """How to build the trial image (used by the Kubernetes backend).
 
-    image: str
+    ``image`` is the base image (None when a ``dockerfile`` describes the build instead, as
+    Polyaxon v0 allowed); ``ref`` is the git ref of the code to build from.
+    """
+
+    image: str | None = None
     build_steps: tuple[str, ...] = ()
     env_vars: tuple[tuple[str, str], ...] = ()
     dockerfile: str | None = None
@@ -71,14 +79,23 @@ class Build:
 
 @dataclass(frozen=True)
 class Run:
-    """The trial command template and where it was written."""
+    """The trial command template(s) and where they were written.
 
-    cmd: str
+    Attributes:
+        cmd: one command line, or a tuple of them (``run.cmd`` written as a list).
+    """
+
+    cmd: str | tuple[str, ...]
     line: int = field(default=0, compare=False)
     col: int = field(default=0, compare=False)
 
+    @property
+    def commands(self) -> tuple[str, ...]:
+        """The command lines, in order (one for a string ``cmd``)."""
+        return (self.cmd,) if isinstance(self.cmd, str) else tuple(self.cmd)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"cmd": self.cmd}
+        return {"cmd": self.cmd if isinstance(self.cmd, str) else list(self.cmd)}
 
 
 @dataclass(frozen=True)
@@ -100,13 +117,16 @@ def parse_build(node: Node, ctx: Context) -> Build:
         ("image", "build_steps", "env_vars", "dockerfile", "context", "ref", "nocache"),
         "'build'",
     )
-    image = text(
-        ctx.require(
-            node, "image", "'build'", "name the base image, e.g. `image: python:3.11-slim`"
-        ),
-        "'build.image'",
-        ctx,
-    )
+    image = None
+    if "image" in node.value:
+        image = text(node.value["image"], "'build.image'", ctx)
+    elif "dockerfile" not in node.value:
+        raise ctx.error(
+            node,
+            "'build' needs 'image' or 'dockerfile'",
+            None,
+            "name the base image, e.g. `image: python:3.11-slim`, or `dockerfile: Dockerfile`",
+        )
     steps: tuple[str, ...] = ()
     if "build_steps" in node.value:
         steps = _strings(node.value["build_steps"], "'build.build_steps'", ctx)
@@ -168,25 +188,33 @@ def _scalar_text(node: Node) -> str:
 
 
 def parse_run(node: Node, ctx: Context) -> Run:
-    """Read ``run``; ``cmd`` must be one command line string."""
+    """Read ``run``; ``cmd`` is one command line or a list of them (run in order, each only
+    when the previous one succeeded).
+
+    Raises:
+        SpecError: an empty or non-string command, or Polyaxon v0.4's ``cmd: {if: ...}``
+            (with the alternative: a Jinja ``{% if %}`` inside an argument).
+    """
     ctx.mapping(node, "'run'")
     ctx.check_keys(node, ("cmd",), "'run'")
-    cmd = ctx.require(node, "cmd", "'run'", "write `cmd: python run.py --lr={{ lr }}`")
-    if cmd.is_sequence:
+    fix = "write `cmd: python run.py --lr={{ lr }}`"
+    cmd = ctx.require(node, "cmd", "'run'", fix)
+    if cmd.is_mapping:
         raise ctx.error(
             cmd,
-            "'run.cmd' must be one command line",
+            "'run.cmd' as a mapping (Polyaxon v0.4's `if: {cond, do, else_do}`) is not supported",
             show(cmd),
-            "run several steps from a script and call the script here",
+            "choose inside one argument with Jinja, e.g. "
+            "`--num_masks={% if model == 'DNA' %}1{% else %}10{% endif %}`",
         )
-    if not isinstance(cmd.value, str) or not cmd.value.strip():
-        raise ctx.error(
-            cmd,
-            "'run.cmd' must be a non-empty string",
-            show(cmd),
-            "write `cmd: python run.py --lr={{ lr }}`",
-        )
-    return Run(command_text(cmd), line=cmd.line, col=cmd.col)
+    items = cmd.value if cmd.is_sequence else [cmd]
+    if not items:
+        raise ctx.error(cmd, "'run.cmd' must not be an empty list", show(cmd), fix)
+    for item in items:
+        if not isinstance(item.value, str) or not item.value.strip():
+            raise ctx.error(item, "'run.cmd' must hold non-empty strings", show(item), fix)
+    lines = tuple(command_text(item) for item in items)
+    return Run(lines[0] if cmd.is_scalar else lines, line=cmd.line, col=cmd.col)
 
 
 def command_text(node: Node) -> str:
@@ -211,16 +239,33 @@ def command_text(node: Node) -> str:
     chars = list(value)
     slashes = [i for i, ch in enumerate(chars) if ch == "\\"]
     for ordinal in ordinals:
-        if ordinal < len(slashes):
+        # A newline YAML kept (a more-indented line of a `>` block) ends the continuation
+        # itself: keep that backslash for the command reader.
+        if ordinal < len(slashes) and not value[slashes[ordinal] + 1 :].lstrip(" \t")[:1] == "\n":
             chars[slashes[ordinal]] = " "
     return "".join(chars)
 
 
 def parse_environment(node: Node, ctx: Context) -> dict[str, Any]:
-    """Read ``environment`` as a plain dict after checking its keys (and resources' keys)."""
+    """Read ``environment`` as a plain dict after checking its keys (and resources' keys).
+
+    ``data_refs`` / ``artifact_refs`` (Polyaxon 0.5) are lists of store names (or
+    ``{name, paths}`` mappings), kept for the Kubernetes backend. Distributed replicas
+    (``replicas``, ``tensorflow``, ``horovod``, ``mxnet``, ``pytorch``, ``mpi``) are a located
+    error naming the alternative.
+    """
     if node.value is None:
         return {}
     ctx.mapping(node, "'environment'")
+    for key in DISTRIBUTED_KEYS:
+        if key in node.value:
+            raise ctx.error(
+                node.key_position(key),
+                "distributed replicas cannot run here: each experiment is one process",
+                f"environment.{key}",
+                "remove it and start the workers from run.cmd (e.g. `torchrun --nproc_per_node"
+                "=2 train.py`), or run it on Polyaxon",
+            )
     ctx.check_keys(node, ENVIRONMENT_KEYS, "'environment'")
     resources = node.value.get("resources")
     if resources is not None and resources.value is not None:
@@ -231,8 +276,27 @@ def parse_environment(node: Node, ctx: Context) -> dict[str, Any]:
                 continue
             ctx.mapping(child, f"'environment.resources.{name}'")
             ctx.check_keys(child, ("requests", "limits"), f"'environment.resources.{name}'")
+    for key in ("data_refs", "artifact_refs"):
+        if key in node.value:
+            _refs(node.value[key], f"'environment.{key}'", ctx)
     plain: dict[str, Any] = node.plain()
     return plain
+
+
+def _refs(node: Node, what: str, ctx: Context) -> None:
+    fix = "write a list of store names, e.g. `[data1, data2]` or `[{name: data1, paths: [a]}]`"
+    if node.value is None:
+        return
+    if not node.is_sequence:
+        raise ctx.error(node, f"{what} must be a list", show(node), fix)
+    for item in node.value:
+        if isinstance(item.value, str) and item.value.strip():
+            continue
+        if item.is_mapping and "name" in item.value:
+            ctx.check_keys(item, ("name", "paths", "init"), what)
+            text(item.value["name"], f"{what} name", ctx)
+            continue
+        raise ctx.error(item, f"{what} takes names or {{name, paths}}", show(item), fix)
 
 
 def parse_logging(node: Node, ctx: Context) -> Logging:

@@ -173,8 +173,8 @@ run:
         ),
         (
             "hyperband: {max_iter: 9, eta: 1, resource: {name: e}, metric: {name: l}}",
-            "'hyperband.eta' must be at least 2",
-            "use 2 or more",
+            "'hyperband.eta' must be from 1.01 to 1000",
+            "use eta: 3 (the usual)",
         ),
         (
             "bo: {n_iterations: 3, n_initial_trials: 2, metrc: {name: l}}",
@@ -296,7 +296,7 @@ def test_matrix_shape_rules(matrix, rule):
         ("kind: group\n", "a spec needs 'version'", (1, 1)),
         ("version: 1\n", "a spec needs 'kind'", (1, 1)),
         ("version: 1\nkind: experiment\n", "a spec needs 'run'", (1, 1)),
-        ("version: 1\nkind: experiment\nrun:\n  cmd: [a, b]\n", "must be one command line", (4, 8)),
+        ("version: 1\nkind: experiment\nrun:\n  cmd: [a, 1]\n", "must hold non-empty strings", (4, 13)),
         ("version: 1\nkind: experiment\nrun:\n  cmd: 'python \"x'\n", "cannot be split", (4, 8)),
         ("version: 1\nkind: experiment\nrun:\n  cmd: python {{ x\n", "does not compile", (4, 8)),
         ("version: 1\nversion: 1\n", "key 'version' appears twice", (2, 1)),
