@@ -4,7 +4,7 @@ Rules (Polyaxon v0.x semantics, with the rough edges made explicit):
 
 - ``seed``: a non-negative integer; ``0`` is a seed like any other. Without a seed, sampling
   differs between runs.
-- ``concurrency``: how many experiments run at once, an integer ``>= 1`` (default 1).
+- ``concurrency``: how many experiments run at once, an integer from 1 to 10,000 (default 1).
 - At most one of ``grid_search``, ``random_search``, ``hyperband``, ``bo``; grid search is the
   default.
 - ``grid_search: {n_experiments: N}`` keeps the first N combinations in product order (the last
@@ -13,13 +13,20 @@ Rules (Polyaxon v0.x semantics, with the rough edges made explicit):
   param is finite and the space holds fewer than N combinations, N is capped to the space size
   and a warning says so.
 - ``hyperband: {max_iter, eta, resource: {name, type: int|float}, metric: {name, optimization},
-  resume}``: every experiment gets ``resource.name = max_iter`` and reports the metric at steps
-  ``1 .. max_iter``; Optuna's Hyperband pruner stops the unpromising ones.
+  resume, mode}``: ``eta`` may be a float (> 1); ``resource.type`` defaults to ``float``.
+  ``mode: brackets`` (the default) is Polyaxon's schedule: brackets of rungs, each experiment
+  gets its rung's resource as a param, the best by final metric are re-run with more
+  (:mod:`jupyter_mlpipe.search.hyperband`). ``mode: pruner`` gives every experiment
+  ``max_iter`` and lets Optuna's Hyperband pruner stop laggards from the metric reported at
+  steps ``1 .. max_iter``.
 - ``bo: {n_iterations, n_initial_trials, metric, utility_function}``: ``n_initial_trials``
   random experiments, then ``n_iterations`` suggested by Optuna's TPE sampler. The Gaussian
   process ``utility_function`` of Polyaxon is kept in the record but not used (a warning says so).
-- ``early_stopping: [{metric, value, optimization}]``: once one experiment reports ``metric`` at
-  or beyond ``value`` (``>=`` for maximize, ``<=`` for minimize), no new experiment starts.
+- ``early_stopping: [{metric, value, optimization, policy}]``: once one experiment reports
+  ``metric`` at or beyond ``value`` (``>=`` for maximize, ``<=`` for minimize), no new
+  experiment starts (``policy: all`` or ``group``; ``experiment`` never stops the group).
+- Enum values (``optimization``, ``resource.type``, ``policy``, ``mode``) may be written in any
+  case (``MAXIMIZE``, ``Int``), as Polyaxon accepted them.
 """
 
 from __future__ import annotations
