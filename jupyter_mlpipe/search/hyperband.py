@@ -99,9 +99,9 @@ class HyperbandSearch(Search):
         """The best ``keep`` of a finished rung by final value (failed ones never rise)."""
         sign = -1.0 if self.metric is not None and self.metric.optimization == "maximize" else 1
         ranked = sorted(
-            (sign * float(self._results[n]), n, m)  # type: ignore[arg-type]
+            (sign * value, n, m)
             for n, m in zip(numbers, members, strict=True)
-            if usable(self._results[n])
+            if (value := self._results[n]) is not None and usable(value)
         )
         return [m for _, _, m in ranked[:keep]]
 

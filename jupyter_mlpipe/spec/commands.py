@@ -204,7 +204,7 @@ class _Reader:
             nonlocal buf, started, quoted_prefix
             if started:
                 word = "".join(buf)
-                head = word[: quoted_prefix] if quoted_prefix is not None else word
+                head = word[:quoted_prefix] if quoted_prefix is not None else word
                 name = head.partition("=")[0] if "=" in head else None
                 if name is not None and not _NAME.fullmatch(name):
                     name = None
@@ -271,7 +271,7 @@ class _Reader:
             raise CommandError("substitution", f"{shown} is a shell substitution")
 
     def _double(self) -> str:
-        text, out = self.text, []
+        text, out = self.text, list[str]()
         self.i += 1
         while self.i < len(text):
             ch = text[self.i]

@@ -160,7 +160,7 @@ class Hyperband:
         n = self.n_configs(s)
         out = []
         for i in range(s + 1):
-            keep = int(float(f"{n * self.eta ** -i:.12g}"))
+            keep = int(float(f"{n * self.eta**-i:.12g}"))
             out.append((keep, self.resource.cast(self.max_iter * self.eta ** (i - s))))
         return out
 
@@ -328,9 +328,7 @@ def _n_experiments(node: Node, where: str, ctx: Context) -> int:
 def _hyperband(node: Node | None, ctx: Context) -> dict[str, Any]:
     assert node is not None
     ctx.mapping(node, "'hyperband'")
-    ctx.check_keys(
-        node, ("max_iter", "eta", "resource", "metric", "resume", "mode"), "'hyperband'"
-    )
+    ctx.check_keys(node, ("max_iter", "eta", "resource", "metric", "resume", "mode"), "'hyperband'")
     fix = "write `hyperband: {max_iter: 81, eta: 3, resource: {name: epochs, type: int}, ...}`"
     max_iter = integer(
         ctx.require(node, "max_iter", "'hyperband'", fix),

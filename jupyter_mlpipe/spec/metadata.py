@@ -22,8 +22,7 @@ from .document import Context, Node, show
 from .scalars import boolean, text
 
 METADATA_KEYS = ("name", "description", "framework", "backend", "tags")
-IO_KEYS = ("name", "description", "type", "default", "is_optional", "is_list", "is_flag",
-           "options")
+IO_KEYS = ("name", "description", "type", "default", "is_optional", "is_list", "is_flag", "options")
 _TYPES: dict[str, tuple[type, ...]] = {
     "int": (int,),
     "float": (int, float),
@@ -73,8 +72,9 @@ def parse_metadata(sections: Mapping[str, Node], ctx: Context) -> dict[str, Any]
         items = node.value if node.is_sequence else [node]
         for item in items:
             if not isinstance(item.value, str) or not item.value.strip():
-                raise ctx.error(item, "'tags' must be a list of names", show(item),
-                                "write `tags: [foo, bar]`")
+                raise ctx.error(
+                    item, "'tags' must be a list of names", show(item), "write `tags: [foo, bar]`"
+                )
         out["tags"] = [item.value for item in items]
     return out
 
@@ -102,8 +102,15 @@ def parse_io(node: Node, what: str, ctx: Context) -> tuple[IO, ...]:
         options = None
         if "options" in item.value and item.value["options"].value is not None:
             options = tuple(ctx_list(item.value["options"], "'options'", ctx))
-        io = IO(name, kind, item.value["default"].plain() if "default" in item.value else None,
-                options=options, **flags)
+        io = IO(
+            name,
+            kind,
+            item.value["default"].plain() if "default" in item.value else None,
+            options=options,
+            is_optional=flags.get("is_optional", False),
+            is_list=flags.get("is_list", False),
+            is_flag=flags.get("is_flag", False),
+        )
         _check_io(io, item, ctx)
         out.append(io)
     return tuple(out)
@@ -118,11 +125,19 @@ def ctx_list(node: Node, what: str, ctx: Context) -> list[Any]:
 
 def _check_io(io: IO, node: Node, ctx: Context) -> None:
     if io.is_flag and io.type != "bool":
-        raise ctx.error(node, f"input '{io.name}' is a flag, so its type must be bool",
-                        io.type, "write `type: bool`")
+        raise ctx.error(
+            node,
+            f"input '{io.name}' is a flag, so its type must be bool",
+            io.type,
+            "write `type: bool`",
+        )
     if io.default is not None and not io.is_optional:
-        raise ctx.error(node, f"input '{io.name}' has a default, so it must be optional",
-                        io.default, "add `is_optional: true` or remove the default")
+        raise ctx.error(
+            node,
+            f"input '{io.name}' has a default, so it must be optional",
+            io.default,
+            "add `is_optional: true` or remove the default",
+        )
     if io.default is not None:
         check_value(io, io.default, node, ctx)
 
@@ -130,8 +145,12 @@ def _check_io(io: IO, node: Node, ctx: Context) -> None:
 def check_value(io: IO, value: Any, at: Node | tuple[int, int], ctx: Context) -> None:
     """Refuse a value that does not fit the input's type or options."""
     if isinstance(value, str) and "{{" in value:
-        raise ctx.error(at, f"'{io.name}' refers to another run, which cannot be resolved here",
-                        value, "pass the value itself (e.g. the path) as the param")
+        raise ctx.error(
+            at,
+            f"'{io.name}' refers to another run, which cannot be resolved here",
+            value,
+            "pass the value itself (e.g. the path) as the param",
+        )
     allowed = _TYPES.get(io.type or "")
     values = value if io.is_list and isinstance(value, list) else [value]
     for one in values:
@@ -139,11 +158,16 @@ def check_value(io: IO, value: Any, at: Node | tuple[int, int], ctx: Context) ->
             not isinstance(one, allowed) or io.type in ("int", "float") and isinstance(one, bool)
         )
         if wrong:
-            raise ctx.error(at, f"'{io.name}' must be of type {io.type}", repr(one),
-                            f"give a {io.type} value")
+            raise ctx.error(
+                at, f"'{io.name}' must be of type {io.type}", repr(one), f"give a {io.type} value"
+            )
         if io.options is not None and one not in io.options:
-            raise ctx.error(at, f"'{io.name}' must be one of its options", repr(one),
-                            f"use one of {list(io.options)}")
+            raise ctx.error(
+                at,
+                f"'{io.name}' must be one of its options",
+                repr(one),
+                f"use one of {list(io.options)}",
+            )
 
 
 def apply_io(
@@ -167,8 +191,12 @@ def apply_io(
     for name in out:
         if name not in declared:
             at = where.key_position(name) if where is not None and name in where.value else None
-            raise ctx.error(at, f"param '{name}' is not declared in 'inputs' or 'outputs'",
-                            name, f"add `- {{name: {name}}}` to 'inputs' or remove the param")
+            raise ctx.error(
+                at,
+                f"param '{name}' is not declared in 'inputs' or 'outputs'",
+                name,
+                f"add `- {{name: {name}}}` to 'inputs' or remove the param",
+            )
     for io in inputs:
         at = _position(io.name, sections)
         if io.name in out:
@@ -178,8 +206,12 @@ def apply_io(
         elif io.is_optional:
             out[io.name] = io.default
         else:
-            raise ctx.error(sections["inputs"], f"input '{io.name}' is required", None,
-                            f"give it a value under 'params', e.g. `{io.name}: ...`")
+            raise ctx.error(
+                sections["inputs"],
+                f"input '{io.name}' is required",
+                None,
+                f"give it a value under 'params', e.g. `{io.name}: ...`",
+            )
         if io.is_flag and io.name in out:
             out[io.name] = f"--{io.name}" if out[io.name] else ""
     return out, frozenset(io.name for io in inputs if io.is_flag)

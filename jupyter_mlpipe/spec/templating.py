@@ -31,7 +31,6 @@ from .commands import FIXES, CommandError, Step, parse_commands
 from .document import Context, Node, suggest
 
 
-
 @lru_cache(maxsize=1)
 def environment() -> Any:
     """The shared sandboxed Jinja2 environment (strict undefined, no autoescape)."""
@@ -155,9 +154,7 @@ def _undefined_name(message: str | None) -> str:
     return match.group(1) if match else ""
 
 
-def _steps(
-    commands: Sequence[str], ctx: Context, at: tuple[int, int] | None
-) -> list[Step]:
+def _steps(commands: Sequence[str], ctx: Context, at: tuple[int, int] | None) -> list[Step]:
     """Read ``run.cmd`` into steps, turning reader errors into located SpecErrors."""
     shown = " && ".join(commands)
     try:
@@ -207,7 +204,7 @@ def render_command(
             out.append(value)
         return out
 
-    rendered = [
+    rendered: list[dict[str, Any]] = [
         {
             "argv": args(step.argv),
             "env": {name: text(value) for name, value in step.env},

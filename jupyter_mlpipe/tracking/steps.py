@@ -60,7 +60,8 @@ def load_steps(text: str) -> list[dict[str, Any]]:
             or not all(isinstance(a, str) for a in argv)
             or not isinstance(env, dict)
             or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())
-            or cwd is not None and not isinstance(cwd, str)
+            or cwd is not None
+            and not isinstance(cwd, str)
         ):
             raise StepsError(f"step {i + 1} needs argv (strings), env (strings) and cwd")
     return steps

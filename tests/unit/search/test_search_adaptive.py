@@ -1,4 +1,4 @@
-"""Hyperband (`mode: pruner`) and bo on Optuna: ask/tell/report, pruning, waiting, restarts from history."""
+"""Hyperband (`mode: pruner`) and bo on Optuna: ask/tell/report, pruning, waiting, restarts."""
 
 from __future__ import annotations
 

@@ -109,9 +109,7 @@ def test_same_seed_same_schedule_and_a_restart_rebuilds_it(spec_of):
     rest = drain(again)
     by_number = {s.number: s.to_dict() for s in full}
     assert all(by_number[s.number] == s.to_dict() for s in rest)
-    assert {s.number for s in rest} | {t.number for t in done} | {running.number} == set(
-        range(22)
-    )
+    assert {s.number for s in rest} | {t.number for t in done} | {running.number} == set(range(22))
 
 
 def test_dry_run_plans_only_the_first_rungs(spec_of):

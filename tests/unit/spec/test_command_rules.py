@@ -65,7 +65,14 @@ def test_substitutions_globs_and_built_ins_are_refused(cmd: str, fix_word: str) 
 def test_quoted_operators_and_patterns_stay_one_argument() -> None:
     spec = parse_spec(BASE % "python run.py --sep=';' '*.csv' \"a && b\" \\$HOME '$(x)' {{ a }}")
     assert spec.render_command({"a": 1}) == [
-        "python", "run.py", "--sep=;", "*.csv", "a && b", "$HOME", "$(x)", "1"
+        "python",
+        "run.py",
+        "--sep=;",
+        "*.csv",
+        "a && b",
+        "$HOME",
+        "$(x)",
+        "1",
     ]
 
 
@@ -77,7 +84,9 @@ def test_a_single_plain_command_renders_its_own_argv() -> None:
 def test_and_then_and_semicolon_give_ordered_steps() -> None:
     got = steps("pip install x && python run.py --a={{ a }}; echo end")
     assert [s["argv"] for s in got] == [
-        ["pip", "install", "x"], ["python", "run.py", "--a=1"], ["echo", "end"]
+        ["pip", "install", "x"],
+        ["python", "run.py", "--a=1"],
+        ["echo", "end"],
     ]
     assert [s["always"] for s in got] == [False, False, True]
 

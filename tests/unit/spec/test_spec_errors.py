@@ -296,7 +296,11 @@ def test_matrix_shape_rules(matrix, rule):
         ("kind: group\n", "a spec needs 'version'", (1, 1)),
         ("version: 1\n", "a spec needs 'kind'", (1, 1)),
         ("version: 1\nkind: experiment\n", "a spec needs 'run'", (1, 1)),
-        ("version: 1\nkind: experiment\nrun:\n  cmd: [a, 1]\n", "must hold non-empty strings", (4, 12)),
+        (
+            "version: 1\nkind: experiment\nrun:\n  cmd: [a, 1]\n",
+            "must hold non-empty strings",
+            (4, 12),
+        ),
         ("version: 1\nkind: experiment\nrun:\n  cmd: 'python \"x'\n", "cannot be split", (4, 8)),
         ("version: 1\nkind: experiment\nrun:\n  cmd: python {{ x\n", "does not compile", (4, 8)),
         ("version: 1\nversion: 1\n", "key 'version' appears twice", (2, 1)),
