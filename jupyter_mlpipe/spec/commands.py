@@ -266,7 +266,7 @@ class _Reader:
         nxt = self.text[self.i + 1 : self.i + 2]
         if ch == "`":
             raise CommandError("substitution", "backquotes are a command substitution")
-        if ch == "$" and (nxt in "({" and nxt or _NAME.match(nxt) or nxt.isdigit()):
+        if ch == "$" and (nxt in "({" and nxt or _NAME.fullmatch(nxt) or nxt.isdigit()):
             shown = "$(...)" if nxt == "(" else "${...}" if nxt == "{" else f"${nxt}..."
             raise CommandError("substitution", f"{shown} is a shell substitution")
 

@@ -20,7 +20,7 @@ import math
 from typing import Any, NoReturn
 
 from .document import Context, Node, show, suggest
-from .matrix import OPTIONS, MatrixParam, enumerate_points, key
+from .matrix import MAX_EXP, OPTIONS, MatrixParam, enumerate_points, key
 from .scalars import read_literal
 
 #: Named arguments of each option, in positional order; names after ``;`` are optional.
@@ -42,6 +42,8 @@ SIGNATURES: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
 MAX_POINTS = 100_000
 #: Bound on numbers so that arithmetic on them stays finite.
 MAX_MAGNITUDE = 1e300
+#: Most multiples of ``q`` a quantised option may span (a float holds ~15 digits).
+MAX_STEPS = 1e15
 
 
 def parse_param(name: str, node: Node, ctx: Context) -> MatrixParam:
@@ -269,8 +271,22 @@ def _check_rules(option: str, args: dict[str, Any], node: Node, where: str, ctx:
         )
     if option in ("lognormal", "qlognormal") and args["loc"] > 700:
         fail("loc <= 700 (the value is exp(normal(loc, scale)))", "use log(value) as loc")
+    if "q" in args and _largest(option, args) / args["q"] > MAX_STEPS:
+        fail(
+            f"at most {MAX_STEPS:.0e} multiples of q in its range",
+            "use a larger q (or the unquantised option)",
+        )
     if option in ("range", "linspace", "logspace", "geomspace"):
         enumerate_points(option, args)  # cheap after the bounds above; surfaces numpy issues
+
+
+def _largest(option: str, args: dict[str, Any]) -> float:
+    """A bound on the magnitude of the values a quantised option draws (10 sd for normals)."""
+    if "low" in args:
+        top = max(abs(args["low"]), abs(args["high"]))
+    else:
+        top = abs(args["loc"]) + 10 * args["scale"]
+    return math.exp(min(top, MAX_EXP)) if "log" in option else top
 
 
 def _log_hint(low: float, high: float) -> str:

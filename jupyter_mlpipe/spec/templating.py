@@ -33,11 +33,12 @@ from .document import Context, Node, suggest
 
 @lru_cache(maxsize=1)
 def environment() -> Any:
-    """The shared sandboxed Jinja2 environment (strict undefined, no autoescape)."""
+    """The shared bounded sandbox (strict undefined, no autoescape; see :mod:`.sandbox`)."""
     from jinja2 import StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
 
-    return SandboxedEnvironment(
+    from .sandbox import BoundedEnvironment
+
+    return BoundedEnvironment(
         undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
     )
 
@@ -45,7 +46,12 @@ def environment() -> Any:
 @lru_cache(maxsize=1024)
 def _compiled(source: str) -> Any:
     # Every trial renders the same argument templates: compile each once.
-    return environment().from_string(source)
+    from .sandbox import refuse_loops
+
+    env = environment()
+    ast = env.parse(source)
+    refuse_loops(ast)
+    return env.from_string(ast)
 
 
 def is_template(text: str) -> bool:
@@ -64,10 +70,20 @@ def check_template(
     """
     from jinja2 import TemplateError, meta
 
+    from .sandbox import TooLarge, refuse_loops
+
     env = environment()
     try:
         ast = env.parse(source)
+        refuse_loops(ast)
         undeclared = meta.find_undeclared_variables(ast)  # compiles: unknown filters fail here
+    except TooLarge as exc:
+        raise ctx.error(
+            at,
+            f"the template in {what} is not allowed ({exc})",
+            source,
+            "compute lists and repeated text in the program; keep templates to expressions",
+        ) from None
     except TemplateError as exc:
         raise ctx.error(
             at,
@@ -114,8 +130,10 @@ def render_text(
     from jinja2 import TemplateError, UndefinedError
     from jinja2.exceptions import SecurityError
 
+    from .sandbox import render_bounded
+
     try:
-        return str(_compiled(source).render(dict(params)))
+        return render_bounded(_compiled(source), params)
     except UndefinedError as exc:
         known = set(params)
         raise ctx.error(
@@ -129,7 +147,7 @@ def render_text(
             at,
             f"the template in {what} is not allowed ({exc})",
             source,
-            "use plain expressions over params",
+            "use plain expressions over params; build large or repeated values in the program",
         ) from None
     except (
         TemplateError,
