@@ -152,7 +152,9 @@ def check_value(io: IO, value: Any, at: Node | tuple[int, int], ctx: Context) ->
             "pass the value itself (e.g. the path) as the param",
         )
     allowed = _TYPES.get(io.type or "")
-    values = value if io.is_list and isinstance(value, list) else [value]
+    # A list for a scalar type is read as a list of such values (Polyaxon's own fixtures give
+    # a `str` input a list default that a matrix `values` then names).
+    values = value if isinstance(value, list) and io.type not in ("list", "dict") else [value]
     for one in values:
         wrong = allowed is not None and (
             not isinstance(one, allowed) or io.type in ("int", "float") and isinstance(one, bool)

@@ -17,12 +17,15 @@ The semantics of each option are documented in :mod:`jupyter_mlpipe.spec.matrix`
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from .document import Context, Node, show, suggest
 from .matrix import MAX_EXP, OPTIONS, MatrixParam, enumerate_points, key
 from .scalars import read_literal
 
+_SOLE_NAME = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 #: Named arguments of each option, in positional order; names after ``;`` are optional.
 SIGNATURES: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "range": (("start", "stop", "step"), {"step": 1}),
@@ -46,8 +49,13 @@ MAX_MAGNITUDE = 1e300
 MAX_STEPS = 1e15
 
 
-def parse_param(name: str, node: Node, ctx: Context) -> MatrixParam:
+def parse_param(
+    name: str, node: Node, ctx: Context, context: Mapping[str, Any] | None = None
+) -> MatrixParam:
     """Read matrix param ``name`` from its node (a one-key mapping ``{option: arguments}``).
+
+    ``values``/``pvalues`` may be written ``"{{ name }}"`` naming an entry of ``context``
+    (a declaration or an input's default, as Polyaxon 0.5 allowed).
 
     Raises:
         SpecError: unknown option (with a suggestion), several options, a malformed form, or
@@ -78,7 +86,7 @@ def parse_param(name: str, node: Node, ctx: Context) -> MatrixParam:
             "keep exactly one option per param",
         )
     option = options[0]
-    arg_node: Node = node.value[option]
+    arg_node: Node = _resolved(node.value[option], context or {})
     if option == "values":
         args = _values(arg_node, where, ctx)
     elif option == "pvalues":
@@ -87,6 +95,23 @@ def parse_param(name: str, node: Node, ctx: Context) -> MatrixParam:
         args = _named_args(option, arg_node, where, ctx)
         _check_rules(option, args, arg_node, where, ctx)
     return MatrixParam(name, option, args, line=node.line, col=node.col)
+
+
+def _resolved(node: Node, context: Mapping[str, Any]) -> Node:
+    """``"{{ name }}"`` replaced by ``context[name]`` when that is a list or mapping."""
+    match = _SOLE_NAME.fullmatch(node.value) if isinstance(node.value, str) else None
+    value = context.get(match.group(1)) if match else None
+    if not isinstance(value, (list, dict)):
+        return node
+    return _as_node(value, node)
+
+
+def _as_node(value: Any, at: Node) -> Node:
+    if isinstance(value, list):
+        return Node([_as_node(v, at) for v in value], at.line, at.col)
+    if isinstance(value, dict):
+        return Node({str(k): _as_node(v, at) for k, v in value.items()}, at.line, at.col)
+    return Node(value, at.line, at.col, raw=value if isinstance(value, str) else repr(value))
 
 
 def _values(node: Node, where: str, ctx: Context) -> dict[str, Any]:
@@ -147,14 +172,15 @@ def _pvalues(node: Node, where: str, ctx: Context) -> dict[str, Any]:
         values.append(value)
         probs.append(float(p))
     total = math.fsum(probs)
-    if abs(total - 1.0) > 1e-6:
+    if total > 1.0 + 1e-6:
         raise ctx.error(
             node,
-            f"probabilities of {where} must sum to 1",
+            f"probabilities of {where} must sum to at most 1",
             f"a sum of {total:g}",
             "scale them so they add up to 1",
         )
-    return {"values": values, "p": [p / total for p in probs]}
+    written = 1.0 if abs(total - 1.0) <= 1e-6 else total  # below 1: normalised, with a warning
+    return {"values": values, "p": [p / total for p in probs], "sum": written}
 
 
 def _named_args(option: str, node: Node, where: str, ctx: Context) -> dict[str, Any]:

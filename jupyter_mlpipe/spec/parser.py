@@ -79,6 +79,8 @@ def parse_spec(text: str | Mapping[str, Any], file: str = "<spec>") -> Spec:
     if not root.is_mapping:
         raise ctx.error(root, "a spec must be a mapping of sections", show(root), EXAMPLE)
     sections = root.value
+    _version(root, ctx)
+    kind = _kind(root, ctx)
     for key in DSL_SECTIONS:
         if key in sections:
             raise ctx.error(
@@ -88,14 +90,12 @@ def parse_spec(text: str | Mapping[str, Any], file: str = "<spec>") -> Spec:
                 "write the model in a training script and run it from `run.cmd`",
             )
     ctx.check_keys(root, TOP_LEVEL, "the top level")
-    _version(root, ctx)
-    kind = _kind(root, ctx)
     declarations = _declarations(sections, ctx)
     warnings: list[str] = []
     if kind == "group":
         hp_node = ctx.require(root, "hptuning", "a group", "add `hptuning:` with a `matrix:`")
         hptuning = parse_hptuning(hp_node, ctx)
-        matrix = _matrix(hp_node, ctx, warnings)
+        matrix = _matrix(hp_node, ctx, warnings, _template_values(declarations, sections, ctx))
         hptuning = _apply_algorithm_rules(hptuning, matrix, hp_node, ctx, warnings)
         _resource_not_declared(hptuning, sections, ctx)
     else:
@@ -225,7 +225,17 @@ def _declarations(sections: dict[str, Node], ctx: Context) -> dict[str, Any]:
     return merge_params(first, second, sections["params"], ctx)
 
 
-def _matrix(hp_node: Node, ctx: Context, warnings: list[str]) -> dict[str, MatrixParam]:
+def _template_values(
+    declarations: Mapping[str, Any], sections: Mapping[str, Node], ctx: Context
+) -> dict[str, Any]:
+    """Values a matrix option may name as ``"{{ name }}"``: declarations and input defaults."""
+    inputs = parse_io(sections["inputs"], "inputs", ctx) if "inputs" in sections else ()
+    return {**{io.name: io.default for io in inputs if io.default is not None}, **declarations}
+
+
+def _matrix(
+    hp_node: Node, ctx: Context, warnings: list[str], context: Mapping[str, Any]
+) -> dict[str, MatrixParam]:
     node = ctx.require(
         hp_node,
         "matrix",
@@ -246,7 +256,7 @@ def _matrix(hp_node: Node, ctx: Context, warnings: list[str]) -> dict[str, Matri
             raise ctx.error(
                 node.key_position(name), "a matrix param needs a name", repr(name), "name the param"
             )
-        param = parse_param(name, child, ctx)
+        param = parse_param(name, child, ctx, context)
         matrix[name] = param
         warnings.extend(_param_warnings(param))
     return matrix
@@ -254,6 +264,11 @@ def _matrix(hp_node: Node, ctx: Context, warnings: list[str]) -> dict[str, Matri
 
 def _param_warnings(param: MatrixParam) -> list[str]:
     out = []
+    if param.option == "pvalues" and param.args.get("sum", 1.0) != 1.0:
+        out.append(
+            f"the probabilities of matrix param '{param.name}' sum to {param.args['sum']:g}; "
+            "each was divided by that sum"
+        )
     if param.option == "values":
         repeats = len(param.args["values"]) - len(param.choices())
         if repeats:

@@ -64,6 +64,7 @@ class Build:
     context: str | None = None
     ref: str | None = None
     nocache: bool = False
+    environment: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +75,7 @@ class Build:
             "context": self.context,
             "ref": self.ref,
             "nocache": self.nocache,
+            "environment": dict(self.environment),
         }
 
 
@@ -110,20 +112,34 @@ class Logging:
 
 
 def parse_build(node: Node, ctx: Context) -> Build:
-    """Read ``build``. Raises SpecError for unknown keys, a missing image or bad types."""
+    """Read ``build``: ``image``, a ``dockerfile`` or a ``ref`` (a git ref, Polyaxon 0.5),
+    plus an optional build ``environment`` (Polyaxon 0.5, kept for the build job).
+
+    Raises:
+        SpecError: unknown keys, none of image/dockerfile/ref, or bad types.
+    """
     ctx.mapping(node, "'build'")
     ctx.check_keys(
         node,
-        ("image", "build_steps", "env_vars", "dockerfile", "context", "ref", "nocache"),
+        (
+            "image",
+            "build_steps",
+            "env_vars",
+            "dockerfile",
+            "context",
+            "ref",
+            "nocache",
+            "environment",
+        ),
         "'build'",
     )
     image = None
     if "image" in node.value:
         image = text(node.value["image"], "'build.image'", ctx)
-    elif "dockerfile" not in node.value:
+    elif "dockerfile" not in node.value and "ref" not in node.value:
         raise ctx.error(
             node,
-            "'build' needs 'image' or 'dockerfile'",
+            "'build' needs 'image', 'dockerfile' or 'ref'",
             None,
             "name the base image, e.g. `image: python:3.11-slim`, or `dockerfile: Dockerfile`",
         )
@@ -134,11 +150,19 @@ def parse_build(node: Node, ctx: Context) -> Build:
     if "env_vars" in node.value:
         env = _env_vars(node.value["env_vars"], ctx)
     extra: dict[str, Any] = {}
-    for name in ("dockerfile", "context", "ref"):
+    for name in ("dockerfile", "context"):
         if name in node.value:
             extra[name] = text(node.value[name], f"'build.{name}'", ctx)
+    if "ref" in node.value:
+        ref = node.value["ref"]
+        if isinstance(ref.value, int) and not isinstance(ref.value, bool):
+            extra["ref"] = str(ref.value)
+        else:
+            extra["ref"] = text(ref, "'build.ref'", ctx)
     if "nocache" in node.value:
         extra["nocache"] = boolean(node.value["nocache"], "'build.nocache'", ctx)
+    if "environment" in node.value:
+        extra["environment"] = parse_environment(node.value["environment"], ctx)
     return Build(image, steps, env, **extra)
 
 
