@@ -12,7 +12,10 @@ import pytest
 from jupyter_mlpipe.errors import SpecError
 from jupyter_mlpipe.spec import parse_spec
 
-SPEC = "version: 1\nkind: group\nhptuning:\n  random_search: {n_experiments: 1}\n  matrix:\n    p: %s\nrun:\n  cmd: python t.py\n"
+SPEC = (
+    "version: 1\nkind: group\nhptuning:\n  random_search: {n_experiments: 1}\n"
+    "  matrix:\n    p: %s\nrun:\n  cmd: python t.py\n"
+)
 
 
 def param(option: str):
