@@ -23,7 +23,8 @@ import os, sys
 from polyaxon_helper import get_outputs_path, send_metrics
 masks = int(next(a for a in sys.argv if a.startswith("--num_masks=")).split("=")[1])
 print("args", sys.argv[1:], os.environ.get("STAGE", "-"), os.path.basename(os.getcwd()))
-send_metrics(loss=1.0 / masks)
+model = next(a for a in sys.argv if a.startswith("--model=")).split("=")[1]
+send_metrics(loss=1.0 / masks + (int(model) / 100 if model.isdigit() else 0))
 open(os.path.join(get_outputs_path(), "ran-%d" % masks), "w").write("x")
 """
 
@@ -91,3 +92,36 @@ def test_a_group_with_export_cd_and_and_then(sandbox: tuple[Path, dict[str, str]
     models = [json.loads((t / "params.json").read_text())["model"] for t in trials]
     for model, log in zip(models, logs, strict=True):
         assert f"args ['--model={model}', '--num_masks=10'] {model} x src" in log
+
+
+HYPERBAND = """\
+version: 1
+kind: group
+hptuning:
+  seed: 5
+  concurrency: 3
+  hyperband:
+    max_iter: 3
+    eta: 3
+    resource: {name: num_masks, type: INT}
+    metric: {name: loss, optimization: MINIMIZE}
+  matrix:
+    model: {values: [1, 2, 3, 4, 5, 6]}
+run:
+  cmd: video_prediction_train --model={{ model }} --num_masks={{ num_masks }}
+"""
+
+
+def test_hyperband_brackets_through_the_engine(sandbox: tuple[Path, dict[str, str]]) -> None:
+    # max_iter 3, eta 3: bracket 1 runs 3 configurations at 1, then the best at 3;
+    # bracket 0 runs 2 configurations at 3. Six experiments.
+    project, env = sandbox
+    spec = project / "hyperband.yml"
+    spec.write_text(HYPERBAND)
+    done = sweep(project, env, spec)
+    assert done.returncode == 0, done.stdout + done.stderr
+    params = [json.loads((t / "params.json").read_text()) for t in experiment_dirs(env)]
+    assert sorted(p["num_masks"] for p in params) == [1, 1, 1, 3, 3, 3]
+    # the best (lowest loss: smallest model) of the first rung was re-run with 3
+    first_rung = [p["model"] for p in params if p["num_masks"] == 1]
+    assert min(first_rung) in [p["model"] for p in params if p["num_masks"] == 3]
