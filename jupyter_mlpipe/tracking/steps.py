@@ -75,16 +75,25 @@ def _folder(start: str, step: Mapping[str, Any]) -> str:
     return os.path.join(start, step["cwd"]) if step.get("cwd") else start
 
 
+def _cannot_start(argv: Sequence[str], exc: OSError) -> int:
+    """Report a program that cannot start; the shell's code (127 missing, 126 not runnable)."""
+    print(f"mlpipe steps: {argv[0]}: {exc.strerror or exc}", file=sys.stderr, flush=True)
+    return 127 if isinstance(exc, FileNotFoundError) else 126
+
+
+def _missing_folder(cwd: str) -> int:
+    print(f"mlpipe steps: cd: {cwd}: No such directory", file=sys.stderr, flush=True)
+    return 1  # what `cd` returns in a shell
+
+
 def _run_child(argv: Sequence[str], env: dict[str, str], cwd: str) -> int:
     """Run one step as a child, forwarding termination signals; its shell-style exit code."""
+    if not os.path.isdir(cwd):
+        return _missing_folder(cwd)
     try:
         child = subprocess.Popen(list(argv), env=env, cwd=cwd)
-    except FileNotFoundError as exc:
-        print(f"mlpipe steps: {argv[0]}: {exc.strerror}", file=sys.stderr, flush=True)
-        return 127
     except OSError as exc:
-        print(f"mlpipe steps: {argv[0]}: {exc.strerror or exc}", file=sys.stderr, flush=True)
-        return 126
+        return _cannot_start(argv, exc)
 
     def forward(signum: int, _frame: Any) -> None:
         if child.poll() is None:
@@ -101,15 +110,13 @@ def _run_child(argv: Sequence[str], env: dict[str, str], cwd: str) -> int:
 
 def _exec(argv: Sequence[str], env: dict[str, str], cwd: str) -> int:
     """Replace this process with the last step; returns only when that is impossible."""
+    if not os.path.isdir(cwd):
+        return _missing_folder(cwd)
     try:
         os.chdir(cwd)
         os.execvpe(argv[0], list(argv), env)
-    except FileNotFoundError as exc:
-        print(f"mlpipe steps: {argv[0]}: {exc.strerror}", file=sys.stderr, flush=True)
-        return 127
     except OSError as exc:
-        print(f"mlpipe steps: {argv[0]}: {exc.strerror or exc}", file=sys.stderr, flush=True)
-        return 126
+        return _cannot_start(argv, exc)
     return 126  # pragma: no cover - execvpe does not return
 
 

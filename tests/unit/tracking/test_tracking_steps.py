@@ -140,3 +140,10 @@ def test_a_spec_with_steps_runs_end_to_end(tmp_path: Path) -> None:
     out = subprocess.run(argv, cwd=tmp_path, env=env(), capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "fast 1 ['--lr=a b', 'x']"
+
+
+def test_a_missing_folder_fails_like_cd(tmp_path: Path) -> None:
+    out = run([step("print('x')", cwd="nope"), step("print('y')")], tmp_path)
+    assert out.returncode == 1 and "cd: " in out.stderr and "x" not in out.stdout
+    out = run([step("print('x')", cwd="nope")], tmp_path)
+    assert out.returncode == 1 and "nope" in out.stderr
