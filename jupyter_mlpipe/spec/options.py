@@ -17,15 +17,14 @@ The semantics of each option are documented in :mod:`jupyter_mlpipe.spec.matrix`
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from .document import Context, Node, show, suggest
 from .matrix import MAX_EXP, OPTIONS, MatrixParam, enumerate_points, key
 from .scalars import read_literal
+from .templating import SOLE_NAME
 
-_SOLE_NAME = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 #: Named arguments of each option, in positional order; names after ``;`` are optional.
 SIGNATURES: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "range": (("start", "stop", "step"), {"step": 1}),
@@ -99,7 +98,7 @@ def parse_param(
 
 def _resolved(node: Node, context: Mapping[str, Any]) -> Node:
     """``"{{ name }}"`` replaced by ``context[name]`` when that is a list or mapping."""
-    match = _SOLE_NAME.fullmatch(node.value) if isinstance(node.value, str) else None
+    match = SOLE_NAME.fullmatch(node.value) if isinstance(node.value, str) else None
     value = context.get(match.group(1)) if match else None
     if not isinstance(value, (list, dict)):
         return node

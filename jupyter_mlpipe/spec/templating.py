@@ -216,7 +216,7 @@ def render_command(
         out = []
         for arg in argv:
             value = text(arg)
-            match = _SOLE_NAME.fullmatch(arg)
+            match = SOLE_NAME.fullmatch(arg)
             if value == "" and match and match.group(1) in flags:
                 continue
             out.append(value)
@@ -237,7 +237,8 @@ def render_command(
     return [*STEP_RUNNER, json.dumps(rendered)]
 
 
-_SOLE_NAME = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+#: A template that is only ``{{ name }}`` (group 1: the name).
+SOLE_NAME = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 #: The argv prefix that runs several steps (the trial-side, stdlib-only runner).
 STEP_RUNNER = ("python", "-m", "jupyter_mlpipe.tracking.steps", "--steps-json")
 

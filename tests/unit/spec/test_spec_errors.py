@@ -268,7 +268,7 @@ def test_loguniform_with_values_as_bounds_suggests_exponents():
         ("lr: {}", "needs exactly one option"),
         ("lr: 3", "needs exactly one option"),
         ("lr: {uniform: 0:1, normal: 0:1}", "more than one option"),
-        ("lr: {pvalues: [[a, 0.5], [b, 0.4]]}", "must sum to 1"),
+        ("lr: {pvalues: [[a, 0.5], [b, 0.6]]}", "must sum to at most 1"),
         ("lr: {pvalues: [[a, 0.5], [a, 0.5]]}", "lists a value twice"),
         ("lr: {pvalues: [[a, 1.5]]}", "must be in (0, 1]"),
         ("lr: {pvalues: [a, b]}", "takes [value, probability] pairs"),
