@@ -1,6 +1,6 @@
-"""Polyaxon's own polyaxonfile fixtures (0.4.4 and 0.5.6): each runs as in Polyaxon, or is a
-located error naming the alternative. Cases ported from polyaxon-schemas'
-``test_polyaxonfile.py`` and ``test_polyaxonfile_typing.py``."""
+"""Polyaxon's own polyaxonfile fixtures (0.4.4 and 0.5.6) and the v0 files of polyaxon-examples:
+each runs as in Polyaxon, or is a located error naming the alternative. Cases ported from
+polyaxon-schemas' ``test_polyaxonfile.py`` and ``test_polyaxonfile_typing.py``."""
 
 from __future__ import annotations
 
@@ -36,6 +36,14 @@ ERRORS = {
     "typing_untyped_params": ("not declared in 'inputs' or 'outputs'", "to 'inputs'"),
     "run_exec_matrix_file": IF_CMD,
     "run_exec_matrix_sampling_file": IF_CMD,
+    # polyaxon-examples files that Polyaxon refused too (a typo; four arguments to range)
+    "cifar10-ignite__polyaxonfile_first": ("got 'request'", "did you mean 'requests'"),
+    "cifar10-ignite__polyaxonfile_second": ("got 'request'", "did you mean 'requests'"),
+    "cifar10-ignite__polyaxonfile_third": ("got 'request'", "did you mean 'requests'"),
+    "cifar10-ignite__polyaxonfile_train": ("got 'request'", "did you mean 'requests'"),
+    "cifar10-ignite__polyaxonfile_train_2": ("got 'request'", "did you mean 'requests'"),
+    "random_forest__polyaxonfile_hyperparams": ("takes 2 to 3 arguments", "range: start:stop"),
+    "mnist__declaration": ("a spec needs 'kind'", "kind: group"),
 }
 
 
@@ -55,7 +63,7 @@ def expected_error(path: Path) -> tuple[str, str] | None:
             return expectation
     if "\nmodel:" in text:
         return DSL
-    if "replicas:" in text:
+    if "replicas:" in text or "\n  mxnet:" in text:
         return DISTRIBUTED
     return None
 
