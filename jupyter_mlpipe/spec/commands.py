@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 _BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 _CONTINUATION = re.compile(r"\\[ \t]*\r?\n")
-_TRAILING = re.compile(r"\\\s*\Z")
+_TRAILING = re.compile(r"(?<!\\)(\\\\)*\\\s*\Z")  # an odd run of backslashes ending the text
 _SHIELDED = re.compile("\x00(\\d+)\x00")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPERATORS = ("&&", "||", ";;", "|&", "&>", ">>", "<<", "&", "|", ";", "<", ">", "(", ")")
@@ -166,7 +166,8 @@ def _tokens(line: str) -> list[Word | str]:
         blocks.append(match.group(0))
         return f"\x00{len(blocks) - 1}\x00"
 
-    line = _TRAILING.sub("", _CONTINUATION.sub(" ", line))
+    line = _CONTINUATION.sub(" ", line)
+    line = _TRAILING.sub(lambda m: m.group(0)[: len(m.group(0).rstrip()) - 1], line)
     reader = _Reader(_BLOCK.sub(shield, line))
     out: list[Word | str] = []
     for token in reader.read():
@@ -186,6 +187,13 @@ def _length(chunks: list[str]) -> int:
     return sum(len(chunk) for chunk in chunks)
 
 
+def _assignment(word: str, quoted_at: int | None) -> tuple[str, str | None]:
+    """``(word, NAME)`` when the word's unquoted start is ``NAME=``, else ``(word, None)``."""
+    head = word[:quoted_at] if quoted_at is not None else word
+    name = head.partition("=")[0] if "=" in head else None
+    return word, name if name is not None and _NAME.fullmatch(name) else None
+
+
 class _Reader:
     """A POSIX-style word reader that refuses what only a shell could do."""
 
@@ -194,55 +202,31 @@ class _Reader:
         self.i = 0
 
     def read(self) -> list[tuple[str, str | None] | str]:
+        """Words as ``(text, assigned name or None)`` and the operators ``&&`` / ``;``."""
         out: list[tuple[str, str | None] | str] = []
         buf: list[str] = []
-        quoted_prefix: int | None = None  # offset of the word's first quoted character
+        quoted_at: int | None = None  # offset of the word's first quoted character
         started = False
-        text = self.text
 
         def end_word() -> None:
-            nonlocal buf, started, quoted_prefix
+            nonlocal buf, started, quoted_at
             if started:
-                word = "".join(buf)
-                head = word[:quoted_prefix] if quoted_prefix is not None else word
-                name = head.partition("=")[0] if "=" in head else None
-                if name is not None and not _NAME.fullmatch(name):
-                    name = None
-                out.append((word, name))
-            buf, started, quoted_prefix = [], False, None
+                out.append(_assignment("".join(buf), quoted_at))
+            buf, started, quoted_at = [], False, None
 
+        text = self.text
         while self.i < len(text):
             ch = text[self.i]
-            if ch in " \t\r":
+            if ch in " \t\r\n":
                 end_word()
-                self.i += 1
-            elif ch == "\n":
-                end_word()
-                out.append(";")
+                out.extend(";" if ch == "\n" else ())
                 self.i += 1
             elif ch == "#" and not started:
-                while self.i < len(text) and text[self.i] != "\n":
-                    self.i += 1
-            elif ch == "\\":
-                nxt = text[self.i + 1 : self.i + 2]
-                if nxt == "\n":
-                    self.i += 2
-                    continue
-                quoted_prefix = _length(buf) if quoted_prefix is None else quoted_prefix
-                buf.append(nxt)
-                started = True
-                self.i += 2
-            elif ch == "'":
-                end = text.find("'", self.i + 1)
-                if end < 0:
-                    raise ValueError("No closing quotation")
-                quoted_prefix = _length(buf) if quoted_prefix is None else quoted_prefix
-                buf.append(text[self.i + 1 : end])
-                started = True
-                self.i = end + 1
-            elif ch == '"':
-                quoted_prefix = _length(buf) if quoted_prefix is None else quoted_prefix
-                buf.append(self._double())
+                newline = text.find("\n", self.i)
+                self.i = len(text) if newline < 0 else newline
+            elif ch in "\\'\"":
+                quoted_at = _length(buf) if quoted_at is None else quoted_at
+                buf.append(self._quoted(ch))
                 started = True
             elif ch in _OPERATOR_CHARS:
                 end_word()
@@ -254,6 +238,21 @@ class _Reader:
                 self.i += 1
         end_word()
         return out
+
+    def _quoted(self, ch: str) -> str:
+        """The literal text of a backslash escape or a quoted part starting at ``ch``."""
+        text = self.text
+        if ch == "\\":
+            self.i += 2
+            return text[self.i - 1 : self.i]
+        if ch == '"':
+            return self._double()
+        end = text.find("'", self.i + 1)
+        if end < 0:
+            raise ValueError("No closing quotation")
+        chunk = text[self.i + 1 : end]
+        self.i = end + 1
+        return chunk
 
     def _plain(self, ch: str, started: bool) -> None:
         if ch in "*?":
