@@ -23,8 +23,10 @@ Example::
 
 Modules: :mod:`~.document` (YAML with positions), :mod:`~.matrix` (option semantics),
 :mod:`~.options` (reading matrix params), :mod:`~.hptuning` (algorithms and their rules),
-:mod:`~.sections` (build, run, environment, logging, declarations), :mod:`~.templating`
-(argv without a shell), :mod:`~.model` (the :class:`Spec` record), :mod:`~.parser`.
+:mod:`~.sections` (build, run, environment, logging, declarations), :mod:`~.metadata`
+(Polyaxon v0 labels, inputs and outputs), :mod:`~.commands` (shell-shaped commands read into
+steps), :mod:`~.templating` (argv without a shell), :mod:`~.sandbox` (bounded Jinja),
+:mod:`~.model` (the :class:`Spec` record), :mod:`~.parser`.
 """
 
 from __future__ import annotations

@@ -1,9 +1,13 @@
 """``parse_spec`` / ``load_spec``: from polyaxonfile text to a validated :class:`Spec`.
 
-Top-level sections: ``version`` (1), ``kind`` (``group`` or ``experiment``), ``hptuning``
-(required for groups, refused for experiments), ``declarations`` and ``params`` (merged),
-``build``, ``run`` (required), ``environment``, ``logging``. Any other section is an error with
-a "did you mean" suggestion, and so is any unknown key at any level below.
+Top-level sections: ``version`` (1), ``kind`` (``group`` or ``experiment``; Polyaxon's other
+kinds are a located error naming the alternative), ``hptuning`` (required for groups, refused
+for experiments), ``declarations`` and ``params`` (merged), ``build``, ``run`` (required),
+``environment``, ``logging``, and Polyaxon v0.4/0.5's labels and typed params (``name``,
+``description``, ``tags``, ``framework``, ``backend``, ``inputs``, ``outputs``; see
+:mod:`~.metadata`). Polyaxon 0.4's model language (``model``, ``train``, ``eval``) is a located
+error. Any other section is an error with a "did you mean" suggestion, and so is any unknown
+key at any level below.
 """
 
 from __future__ import annotations

@@ -1,14 +1,16 @@
 """The ``build``, ``run``, ``environment`` and ``logging`` sections and the params mappings.
 
-- ``build``: ``image`` (required), ``build_steps`` (list of strings), ``env_vars`` (``[[NAME,
-  value], ...]`` or ``{NAME: value}``), and the optional ``dockerfile``, ``context``, ``ref``,
-  ``nocache``. Kept for image builds on the Kubernetes backend; the local backend runs in the
-  current environment.
-- ``run``: ``cmd``, one command line (a string; ``\\`` + newline continues it).
+- ``build``: ``image``, or a ``dockerfile`` (with ``context``), or a ``ref`` (one of the three
+  is required); ``build_steps`` (list of strings), ``env_vars`` (``[[NAME, value], ...]`` or
+  ``{NAME: value}``), ``nocache`` and a build ``environment``. Kept for image builds on the
+  Kubernetes backend; the local backend runs in the current environment.
+- ``run``: ``cmd``, one command line (a string; ``\\`` + newline continues it) or a list of
+  them, read into steps by :mod:`~.commands`.
 - ``environment``: kept as a plain dict for the Kubernetes backend; its top-level keys are
-  checked (``resources``, ``node_selector``, ``tolerations``, ``affinity`` ...), the values are
-  passed through.
-- ``logging``: ``level`` (DEBUG, INFO, WARNING, ERROR, CRITICAL) and an optional ``formatter``.
+  checked (``resources``, ``node_selector``, ``tolerations``, ``affinity``, ``data_refs`` ...),
+  the values are passed through; distributed replicas are a located error.
+- ``logging``: ``level`` (DEBUG, INFO, WARNING, ERROR, CRITICAL, any case) and an optional
+  ``formatter``.
 - ``declarations`` / ``params``: mappings of names to any YAML value, merged (a name may not be
   declared in both).
 """
