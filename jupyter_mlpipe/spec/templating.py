@@ -234,11 +234,21 @@ def render_command(
     if len(rendered) == 1 and not rendered[0]["env"] and rendered[0]["cwd"] is None:
         argv: list[str] = rendered[0]["argv"]
         return argv
-    return [*STEP_RUNNER, json.dumps(rendered)]
+    encoded = json.dumps(rendered)
+    if len(encoded) > MAX_STEPS_ARG:
+        raise ctx.error(
+            at,
+            f"'run.cmd' renders to steps longer than one argument may be ({MAX_STEPS_ARG} chars)",
+            f"{len(encoded)} characters",
+            "pass large values in a file (e.g. a declaration naming its path)",
+        )
+    return [*STEP_RUNNER, encoded]
 
 
 #: A template that is only ``{{ name }}`` (group 1: the name).
 SOLE_NAME = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+#: Longest ``--steps-json`` value: Linux refuses a single argument over 128 KiB.
+MAX_STEPS_ARG = 120_000
 #: The argv prefix that runs several steps (the trial-side, stdlib-only runner).
 STEP_RUNNER = ("python", "-m", "jupyter_mlpipe.tracking.steps", "--steps-json")
 

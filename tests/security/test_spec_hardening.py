@@ -137,3 +137,17 @@ def test_assignment_names_must_match_entirely(name: str) -> None:
         {"version": 1, "kind": "experiment", "run": {"cmd": f"python a.py '{name}=1'"}}
     )
     assert spec.render_command({}) == ["python", "a.py", f"{name}=1"]
+
+
+def test_steps_too_long_for_one_argument_are_a_located_error() -> None:
+    spec = parse_spec(
+        {
+            "version": 1,
+            "kind": "experiment",
+            "run": {"cmd": "cd x && python a.py {{ big }}"},
+            "declarations": {"big": "x" * 130_000},
+        },
+        file="s.yml",
+    )
+    with pytest.raises(SpecError, match="longer than one argument may be"):
+        spec.render_command({})
