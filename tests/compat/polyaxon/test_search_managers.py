@@ -127,41 +127,32 @@ def test_pruner_mode_keeps_optunas_schedule() -> None:
     assert search.ask().params["steps"] == 81
 
 
-def keep_for_iteration(band, iteration: int, bracket_iteration: int) -> int:
-    """Polyaxon's get_n_config_to_keep_for_iteration, read off our rungs."""
+def per_iteration(band, iteration: int) -> tuple[list[int], list[float]]:
+    """Polyaxon's get_n_config_to_keep_for_iteration and get_n_resources_for_iteration for
+    each bracket iteration, read off our rungs (nothing is kept after the last rung)."""
     rungs = band.rungs(band.s_max - iteration)
-    return rungs[bracket_iteration + 1][0] if bracket_iteration + 1 < len(rungs) else 0
-
-
-def resources_for_iteration(band, iteration: int, bracket_iteration: int) -> float:
-    """Polyaxon's get_n_resources_for_iteration, read off our rungs."""
-    return band.rungs(band.s_max - iteration)[bracket_iteration][1]
+    return [size for size, _ in rungs[1:]] + [0], [resource for _, resource in rungs]
 
 
 @pytest.mark.parametrize(
-    ("max_iter", "keep"),
+    ("max_iter", "keep", "resources"),
     [
-        (10, {0: [3, 1, 0], 1: [1, 0], 2: [0]}),
-        (81, {0: [27, 9, 3, 1, 0], 1: [11, 3, 1, 0], 2: [5, 1, 0], 3: [2, 0], 4: [0]}),
+        (
+            10,
+            {0: [3, 1, 0], 1: [1, 0], 2: [0]},
+            {0: [1.11, 3.33, 9.99], 1: [3.33, 9.99], 2: [9.99]},
+        ),
+        (
+            81,
+            {0: [27, 9, 3, 1, 0], 1: [11, 3, 1, 0], 2: [5, 1, 0], 3: [2, 0], 4: [0]},
+            {0: [1, 3, 9, 27, 81], 1: [3, 9, 27, 81], 2: [9, 27, 81], 3: [27, 81], 4: [81]},
+        ),
     ],
 )
-def test_configs_to_keep_per_iteration(max_iter: int, keep: dict[int, list[int]]) -> None:
+def test_configs_kept_and_resources_per_iteration(max_iter: int, keep: dict, resources: dict):
     band = band_of(max_iter, 3, "float")
-    for iteration, expected in keep.items():
-        got = [keep_for_iteration(band, iteration, b) for b in range(len(expected))]
-        assert got == expected
-
-
-@pytest.mark.parametrize(
-    ("max_iter", "resources"),
-    [
-        (10, {0: [1.11, 3.33, 9.99], 1: [3.33, 9.99], 2: [9.99]}),
-        (81, {0: [1, 3, 9, 27, 81], 1: [3, 9, 27, 81], 2: [9, 27, 81], 3: [27, 81], 4: [81]}),
-    ],
-)
-def test_resources_per_iteration(max_iter: int, resources: dict[int, list[float]]) -> None:
-    band = band_of(max_iter, 3, "float")
-    for iteration, expected in resources.items():
-        got = [resources_for_iteration(band, iteration, b) for b in range(len(expected))]
+    for iteration in keep:
+        kept, given = per_iteration(band, iteration)
+        assert kept == keep[iteration]
         # Polyaxon's own test compares to two decimals (1.11 for 10/9)
-        assert got == pytest.approx(expected, abs=0.011)
+        assert given == pytest.approx(resources[iteration], abs=0.011)
