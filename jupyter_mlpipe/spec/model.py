@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .document import Context
-from .hptuning import HPTuning
 from .matrix import MatrixParam
 from .metadata import IO
 from .sections import Build, Logging, Run
 from .templating import render_command, render_value
+from .tuning import HPTuning
 
 
 @dataclass(frozen=True)

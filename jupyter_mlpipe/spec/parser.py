@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import SpecError
 from .document import Context, Node, compose, show, suggest
-from .hptuning import MAX_EXPERIMENTS, HPTuning, parse_hptuning
+from .hptuning import MAX_EXPERIMENTS, parse_hptuning
 from .matrix import MatrixParam
 from .metadata import METADATA_KEYS, apply_io, parse_io, parse_metadata
 from .model import Spec
@@ -34,6 +34,7 @@ from .sections import (
     parse_run,
 )
 from .templating import check_command, check_node_templates
+from .tuning import HPTuning
 
 TOP_LEVEL = (
     "version",
