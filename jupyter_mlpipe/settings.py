@@ -72,12 +72,15 @@ class Setting:
         parse: turns the text form into the value; raises ValueError with a reason.
         default: a callable returning the default value (evaluated when settings load).
         help: one line saying what the setting means.
+        under: ``(other, folder)``: when the setting ``other`` is given explicitly (a flag, the
+            environment or the config file), the default is ``<other>/<folder>`` instead.
     """
 
     name: str
     parse: Callable[[str], Any]
     default: Callable[[], Any]
     help: str
+    under: tuple[str, str] | None = None
 
     @property
     def env_var(self) -> str:
@@ -94,8 +97,9 @@ REGISTRY: tuple[Setting, ...] = (
     Setting(
         "deployments_root",
         _parse_path,
-        lambda: Path.cwd().resolve() / "deployments",
-        "where `package` writes s2i folders (the repos volume's deployments/ in a cluster)",
+        lambda: _data_home() / "deployments",
+        "where `package` writes s2i folders (deployments/ under repos_root when that is set)",
+        under=("repos_root", "deployments"),
     ),
     Setting(
         "data_root",
@@ -262,6 +266,10 @@ class Settings:
                 sources[s.name] = f"config file ({path})"
             else:
                 values[s.name], sources[s.name] = s.default(), "default"
+        for s in REGISTRY:  # defaults that follow another setting, once all are known
+            if s.under and sources[s.name] == "default" and sources[s.under[0]] != "default":
+                values[s.name] = values[s.under[0]] / s.under[1]
+                sources[s.name] = f"default (under {s.under[0]})"
         return cls(values=values, sources=sources)
 
     def replace(self, **changes: Any) -> Settings:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgument, MlpipeError, PackageError
 from ..store.store import LOG, METRICS, PARAMS, STATUS
-from .records import Prediction
+from .records import DeploymentInfo, Prediction
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -112,6 +112,7 @@ class ModelVerbs:
                     f"experiment {experiment} saved no files in {outputs} — "
                     "nothing to package (did the training code save a checkpoint?)"
                 )
+        self._refuse_replacing_served(name)
         return write_package(
             self.settings.deployments_root,
             name,
@@ -123,6 +124,39 @@ class ModelVerbs:
             lineage=self._lineage(info),
             force=force,
         )
+
+    # -- a package a deployment serves is never replaced --------------------------------------
+    def _refuse_replacing_served(self, name: str) -> None:
+        """Refuse to write package ``name`` over a folder that a live deployment serves.
+
+        A deployment serves a package when its record's ``folder`` is that folder and its live
+        health is anything but ``stale`` (a health that cannot be read counts as serving).
+
+        Raises:
+            PackageError: naming the deployment and the fix (undeploy it, or another name).
+        """
+        from ..store import DeploymentStore, safe_join, validate_name
+
+        folder = safe_join(self.settings.deployments_root, validate_name(name, "package"))
+        if not folder.exists():
+            return
+        target = folder.resolve()
+        for record in DeploymentStore(self.settings.outputs_root, self.settings.user).list():
+            served = record.get("folder")
+            if not isinstance(served, str) or Path(served).resolve() != target:
+                continue
+            try:
+                health = self._deployer_for(str(record["name"])).status(str(record["name"]))
+            except MlpipeError as exc:
+                health = {"health": "unknown", "detail": str(exc)}
+            if health.get("health") != "stale":
+                where = health.get("url") or record.get("url") or ""
+                raise PackageError(
+                    f"package {name!r} is served by deployment {record['name']!r}"
+                    f" ({health.get('health')}{' at ' + str(where) if where else ''}) — replacing"
+                    f" it would change a running model: `mlpipe undeploy {record['name']}` first,"
+                    " or choose another name (--name)"
+                )
 
     def build(
         self,
@@ -241,38 +275,27 @@ class ModelVerbs:
         response = predict(url, build_payload(payload))
         return _prediction(response)
 
-    def deployments(self) -> Any:
-        """Every deployment with live health, as a DataFrame (index ``name``)."""
-        import pandas as pd
-
+    def deployment_list(self) -> list[DeploymentInfo]:
+        """Every deployment with live health, by name."""
         from ..store import DeploymentStore
 
-        rows = []
+        infos = []
         for record in DeploymentStore(self.settings.outputs_root, self.settings.user).list():
             try:
                 live = self._deployer_for(record["name"]).status(record["name"])
             except MlpipeError as exc:
                 live = {**record, "health": "unknown", "detail": str(exc)}
-            rows.append(
-                {
-                    k: live.get(k)
-                    for k in (
-                        "name",
-                        "backend",
-                        "health",
-                        "url",
-                        "image",
-                        "folder",
-                        "created",
-                        "detail",
-                    )
-                }
-            )
+            infos.append(DeploymentInfo.from_record(live))
+        return infos
+
+    def deployments(self) -> Any:
+        """Every deployment with live health, as a DataFrame (index ``name``)."""
+        import pandas as pd
+
         columns = ["name", "backend", "health", "url", "image", "folder", "created", "detail"]
+        rows = [info.to_dict() for info in self.deployment_list()]
         frame = pd.DataFrame(rows, columns=columns).set_index("name")
         frame["created"] = pd.to_datetime(frame["created"], unit="s", utc=True, errors="coerce")
-        frame["detail"] = [_text(d) for d in frame["detail"]]
-        frame["image"] = frame["image"].fillna("")
         return frame
 
     def deployment(self, name: str) -> dict[str, Any]:
@@ -282,14 +305,6 @@ class ModelVerbs:
     def undeploy(self, name: str) -> None:
         """Stop serving ``name`` and forget it."""
         self._deployer_for(name).undeploy(name)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
 
 
 def _image_of(lineage: dict[str, Any]) -> str | None:

@@ -76,7 +76,8 @@ class Sweep:
     def experiments(self, sort: str | None = None) -> Any:
         return self.api.experiments(self.group, project=self.project, sort=sort)
 
-    def best(self, metric: str, mode: str = "max") -> Any:
+    def best(self, metric: str | None = None, mode: str | None = None) -> Any:
+        """The best experiment (default: by the group's objective); see ``Mlpipe.best``."""
         return self.api.best(self.group, metric, mode=mode, project=self.project)
 
     def stop(self) -> None:
@@ -117,8 +118,8 @@ class Sweep:
         try:
             while True:
                 record = self.record()
-                store = self.api._store(self.project)
-                done = sum(s.is_final for s in store.statuses(self.group))
+                statuses = self.api._reader(self.group, self.project).statuses()
+                done = sum(s.is_final for s in statuses.values())
                 if (done, record.status) != shown:  # redraw only on change (quiet in logs)
                     shown = (done, record.status)
                     bar.total = max(record.planned or 0, done)

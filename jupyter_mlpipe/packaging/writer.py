@@ -19,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ..errors import PackageError
+from ..errors import Conflict, PackageError
 from ..store.files import atomic_write_json
 from ..store.names import safe_join, validate_name
 from . import render, staging
@@ -233,9 +233,9 @@ def write_package(
 
     Raises:
         InvalidName: ``name`` is not a DNS-1123 label.
-        PackageError: a missing source, module, class, checkpoint or requirements file; an
-            existing package without ``force``; a full disk or another write failure. Nothing
-            is left behind in any of these cases.
+        Conflict: a package of that name exists and ``force`` is not set.
+        PackageError: a missing source, module, class, checkpoint or requirements file; a full
+            disk or another write failure. Nothing is left behind in any of these cases.
     """
     validate_name(name, "package")
     if format not in FORMATS:
@@ -245,7 +245,7 @@ def write_package(
     final = safe_join(root, name)
     staging.clean_stale(root)
     if final.exists() and not force:
-        raise PackageError(
+        raise Conflict(
             f"package folder {str(final)!r} already exists — pass --force (force=True) to replace"
             " it, or choose another name"
         )
@@ -269,7 +269,7 @@ def write_package(
             staging.fsync_dir(tmp)
             staging.land(tmp, final, replace=force)
         except FileExistsError as exc:
-            raise PackageError(
+            raise Conflict(
                 f"package folder {str(final)!r} appeared while packaging — pass --force to"
                 " replace it"
             ) from exc

@@ -13,8 +13,8 @@ import re
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..api import safe_join, validate_name
 from ..errors import InvalidName
-from ..store.names import safe_join, validate_name
 from .errors import BadRequest
 
 MAX_BODY = 1 << 20  # a spec or a predict payload is small; refuse anything larger
@@ -107,10 +107,10 @@ def _kind_name(kinds: tuple[type, ...]) -> str:
 
 
 def body_id(body: dict[str, Any], key: str) -> int | None:
-    """An optional positive integer id field."""
+    """An optional id field: a positive integer below 2**53 (what JavaScript holds exactly)."""
     value = field(body, key, int)
-    if value is not None and value < 1:
-        raise BadRequest(f"field {key!r} must be a positive integer, got {value}")
+    if value is not None and not 0 < value < 2**53:
+        raise BadRequest(f"field {key!r} must be a positive integer below 2**53, got {value}")
     return value
 
 
@@ -191,3 +191,74 @@ def relative_files(value: Any, what: str) -> list[str] | None:
         if item.startswith(("/", "\\")) or ".." in parts or "\x00" in item:
             raise InvalidName(f"{what} entry {item!r} must be a name inside the experiment folder")
     return list(value)
+
+
+_OPERATION_ID = re.compile(r"^[0-9a-f]{12}$")
+#: The actions of POST operations: every one runs the API's ship pipeline.
+SHIP_ACTIONS = ("ship", "deploy-best", "deploy-experiment")
+_SHIP_FIELDS = frozenset(
+    {
+        "action", "name", "group", "experiment", "metric", "mode", "project", "source",
+        "model_class", "requirements", "checkpoints", "image", "backend", "force",
+    }
+)  # fmt: skip
+
+
+def operation_id(text: str) -> str:
+    """An operation id from a URL part (12 hex digits)."""
+    if not _OPERATION_ID.match(text):
+        raise BadRequest(f"operation id must be 12 hex digits, got {text[:40]!r}")
+    return text
+
+
+def ship_request(body: dict[str, Any], repos_root: Path) -> dict[str, Any]:
+    """The keyword arguments of ``Mlpipe.ship`` from a POST operations body.
+
+    ``deploy-best`` needs ``group``, ``deploy-experiment`` needs ``experiment``, ``ship`` exactly
+    one of them. Fields left out (name, metric, mode, backend ...) take the API's defaults: the
+    default name is unique per project, group and experiment, and nothing is replaced unless
+    ``force`` is sent.
+
+    Raises:
+        BadRequest: an unknown action or field, a missing field, a value of the wrong type.
+        InvalidName: a name or path breaks the naming rules or leaves the repos root.
+    """
+    unknown = sorted(set(body) - _SHIP_FIELDS)
+    if unknown:
+        raise BadRequest(
+            f"unknown field(s) {', '.join(map(repr, unknown))} — the fields are"
+            f" {', '.join(sorted(_SHIP_FIELDS))}"
+        )
+    action = field(body, "action", str, required=True)
+    if action not in SHIP_ACTIONS:
+        raise BadRequest(f"action must be one of {', '.join(SHIP_ACTIONS)}, got {action!r}")
+    group, experiment = body_id(body, "group"), body_id(body, "experiment")
+    needs = {"deploy-best": ("group",), "deploy-experiment": ("experiment",)}.get(action, ())
+    missing = [key for key in needs if body.get(key) is None]
+    if missing or (action == "ship" and (group is None) == (experiment is None)):
+        what = ", ".join(missing) or "exactly one of group, experiment"
+        raise BadRequest(f"action {action!r} needs {what}")
+    if action == "deploy-best" and experiment is not None:
+        raise BadRequest("deploy-best ships the group's best: send 'group', not 'experiment'")
+
+    def optional(key: str, check: Any) -> Any:  # an empty text means "the default"
+        return None if body.get(key) in (None, "") else check(body[key])
+
+    backend = field(body, "backend", str)
+    if backend is not None and backend not in ("local", "seldon"):
+        raise BadRequest(f"backend must be 'local' or 'seldon', got {backend!r}")
+    return {
+        "group": group if action != "deploy-experiment" else None,
+        "experiment": experiment,
+        "name": optional("name", lambda v: name(v, "deployment")),
+        "metric": optional("metric", metric),
+        "mode": optional("mode", mode),
+        "project": optional("project", lambda v: name(v, "project")),
+        "source": optional("source", lambda v: str(path_under(repos_root, v, "source"))),
+        "model_class": optional("model_class", lambda v: identifier(v, "model_class")),
+        "requirements": requirements(body.get("requirements")),
+        "checkpoints": relative_files(body.get("checkpoints"), "checkpoints"),
+        "image": optional("image", image),
+        "backend": backend,
+        "force": bool(field(body, "force", bool, default=False)),
+    }

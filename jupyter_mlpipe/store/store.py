@@ -21,12 +21,33 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotFound, StoreError
-from .files import append_jsonl, atomic_write_json, atomic_write_text, read_json, read_jsonl
+from .files import append_jsonl, atomic_write_json, atomic_write_text, read_json
 from .names import safe_join, validate_name
+from .reader import (
+    EVENTS,
+    GROUP,
+    LOG,
+    METRICS,
+    PARAMS,
+    SPEC,
+    STATUS,
+    read_events,
+    read_params,
+    read_status,
+)
 from .records import ExperimentRecord, ExperimentStatus, GroupRecord
 
-PARAMS, STATUS, METRICS, LOG = "params.json", "status.json", "metrics.jsonl", "output.log"
-GROUP, SPEC, EVENTS = "group.json", "spec.yml", "events.jsonl"
+__all__ = [
+    "EVENTS",
+    "GROUP",
+    "LOG",
+    "METRICS",
+    "PARAMS",
+    "SPEC",
+    "STATUS",
+    "DeploymentStore",
+    "Store",
+]
 
 
 def _int_names(folder: Path) -> list[int]:
@@ -153,7 +174,7 @@ class Store:
         append_jsonl(self.group_dir(group) / EVENTS, entry)
 
     def events(self, group: int) -> list[dict[str, Any]]:
-        return read_jsonl(self.group_dir(group) / EVENTS)[0]
+        return read_events(self.group_dir(group) / EVENTS)
 
     # -- experiments ------------------------------------------------------------------------
     def create_experiments(self, group: int, params_list: list[dict[str, Any]]) -> list[int]:
@@ -184,31 +205,21 @@ class Store:
         atomic_write_json((folder or self.experiment_dir(experiment)) / STATUS, status.to_dict())
 
     def read_status(self, experiment: int) -> ExperimentStatus:
-        return self._read_status(self.experiment_dir(experiment))
-
-    @staticmethod
-    def _read_status(folder: Path) -> ExperimentStatus:
-        try:
-            return ExperimentStatus.from_dict(read_json(folder / STATUS))
-        except FileNotFoundError:
-            return ExperimentStatus()
-        except (StoreError, TypeError) as exc:  # edited by hand: report it, keep the rest readable
-            return ExperimentStatus(status="failed", message=f"unreadable status record: {exc}")
+        """The status record (read by :func:`.reader.read_status`: damage reads as unknown)."""
+        return read_status(self.experiment_dir(experiment))
 
     def read_experiment(self, experiment: int) -> ExperimentRecord:
         folder = self.experiment_dir(experiment)
         return self._experiment_at(folder)
 
-    def _experiment_at(self, folder: Path) -> ExperimentRecord:
-        try:
-            params = read_json(folder / PARAMS)
-        except FileNotFoundError:
-            params = {}
+    @staticmethod
+    def _experiment_at(folder: Path) -> ExperimentRecord:
+        params, _ = read_params(folder)
         return ExperimentRecord(
             id=int(folder.name),
             group=int(folder.parent.name),
-            params=params,
-            state=self._read_status(folder),
+            params=params or {},
+            state=read_status(folder),
             path=str(folder),
         )
 
@@ -221,9 +232,7 @@ class Store:
 
     def statuses(self, group: int) -> list[ExperimentStatus]:
         """The status of every experiment of a group (no params read: cheap to poll)."""
-        return [
-            self._read_status(self.group_dir(group) / str(e)) for e in self.experiment_ids(group)
-        ]
+        return [read_status(self.group_dir(group) / str(e)) for e in self.experiment_ids(group)]
 
     def experiment_ids(self, group: int) -> list[int]:
         return _int_names(self.group_dir(group))

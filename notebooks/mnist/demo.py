@@ -2,7 +2,8 @@
 
 Run with ``make demo`` (or ``python notebooks/mnist/demo.py`` in the project's venv). Uses the
 settings in force (``mlpipe config``): by default the outputs go to ~/.local/share/mlpipe/outputs
-and the package to ./deployments/. Pass ``--quick`` for a two-experiment, one-epoch sweep.
+and the package to ~/.local/share/mlpipe/deployments. Pass ``--quick`` for a two-experiment,
+one-epoch sweep.
 """
 
 from __future__ import annotations
@@ -35,13 +36,15 @@ def main() -> int:
             text = text.replace(old, new)
     step(f"sweep {SPEC.relative_to(Path.cwd()) if SPEC.is_relative_to(Path.cwd()) else SPEC}"
          f" (project {args.project}, outputs in {api.settings.outputs_root})")
-    sweep = api.sweep(SPEC, text=text, name="mnist-demo", wait=True, progress=True)
+    sweep = api.sweep(
+        SPEC, text=text, name="mnist-demo", wait=True, progress=True, objective="accuracy:max"
+    )
     record = sweep.record()
     print(f"group {record.id}: {record.status} {record.message}")
     columns = ["status", "lr", "momentum", "loss", "accuracy", "duration"]
     print(api.experiments(record.id, sort="-accuracy")[columns].to_string())
-    best = api.best(record.id, "accuracy", mode="max")
-    step(f"best: experiment {best.id} — accuracy {best.metrics['accuracy']:.4f},"
+    best = api.best(record.id)  # by the group's objective, accuracy:max
+    step(f"best: experiment {best.id} — accuracy {best.last('accuracy'):.4f},"
          f" lr {best.params['lr']:.5g}, momentum {best.params['momentum']:.4f}")
     package = api.package(best.id, "mnist-demo", project=args.project, force=True)
     print(f"packaged into {package.path}")

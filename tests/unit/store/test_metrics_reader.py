@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlpipe.errors import StoreError
-from jupyter_mlpipe.monitor import (
+from jupyter_mlpipe.store.metrics import (
     MetricsReader,
     MetricSummary,
     decode_cursor,

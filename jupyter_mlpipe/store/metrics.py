@@ -1,10 +1,29 @@
-"""Incremental reading of a group's metric logs (``<group dir>/<experiment>/metrics.jsonl``).
+"""Metric logs: what a line of ``metrics.jsonl`` means, and reading only what was appended.
 
-A :class:`MetricsReader` remembers, per experiment, the byte offset just past the last complete
-line it has read. A refresh lists the group folder (new experiments appear), ``stat``s each
-metrics file and reads only the bytes appended since the offset — an idle refresh costs one
-directory listing and one ``stat`` per experiment, whatever the size of the logs. A torn last
-line (a writer killed mid-write, or caught mid-append) is left for the next refresh.
+This module is the only code that decodes metrics logs (``<group dir>/<experiment>/metrics.jsonl``,
+written by :mod:`jupyter_mlpipe.tracking`). Every view — the API's tables, ``best``, the live plots,
+the widgets, the REST API, the sweep driver — goes through it, so they all agree.
+
+**What a line means** (decided once, here):
+
+* A line is a JSON object ``{"values": {name: value, ...}, "step": int, "time": float}``.
+  ``step`` is kept when it is a non-negative integer (not a bool), else ``None``; ``time`` when it
+  is a number, else NaN. A complete line that is not a JSON object, or has no ``values`` object,
+  is skipped (only a foreign writer makes one); it never blocks the lines after it.
+* A value that is an int or float (not a bool) is a point. ``NaN``, ``Infinity`` and ``-Infinity``
+  (the standard library's literals) and ``null`` (what the tracking helper writes for them) are
+  points whose value is NaN: the metric was logged but has no finite value. Such a point is the
+  *last* value when it is the newest (shown as missing: ``None`` in JSON, NaN in DataFrames), and
+  is ignored by ``min`` and ``max``.
+* ``true``/``false``, strings, lists and objects are not metrics: that *value* is skipped, the other
+  values of the same line are kept.
+* A torn last line (no newline yet: a writer caught mid-append or killed) is not read until it is
+  complete.
+
+**Reading incrementally.** A :class:`MetricsReader` remembers, per experiment, the byte offset just
+past the last complete line it has read. A refresh lists the group folder (new experiments appear),
+``stat``s each metrics file and reads only the bytes appended since the offset — an idle refresh
+costs one directory listing and one ``stat`` per experiment, whatever the size of the logs.
 
 The offsets travel as an opaque string (:attr:`MetricsBatch.cursor`), so a stateless caller — the
 REST API, a notebook cell run again — continues where the previous answer ended::
@@ -13,12 +32,9 @@ REST API, a notebook cell run again — continues where the previous answer ende
     ...
     batch = MetricsReader(group_dir, cursor=batch.cursor).read()   # only what is new
 
-A long-lived reader can also simply call :meth:`MetricsReader.read` again.
-
-Points are ``(step, time, value)`` tuples; a ``null`` value (NaN or ±inf at the source) reads
-as ``float("nan")``. A file that shrank (an experiment retried from scratch) is read again from
-the start — as is one replaced by a new file (another inode) — and its id is reported in
-:attr:`MetricsBatch.reset` so views drop the old points.
+Points are ``(step, time, value)`` tuples. A file that shrank (an experiment retried from
+scratch) is read again from the start — as is one replaced by a new file (another inode) — and its
+id is reported in :attr:`MetricsBatch.reset` so views drop the old points.
 """
 
 from __future__ import annotations
@@ -33,7 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import StoreError
+from ..errors import StoreError
 
 #: Name of the metrics log inside an experiment folder (the tracking helper writes it).
 METRICS_FILE = "metrics.jsonl"
@@ -76,7 +92,10 @@ class MetricsBatch:
     def to_dict(self) -> dict[str, Any]:
         return {
             "points": {
-                str(eid): {name: [list(p) for p in series] for name, series in metrics.items()}
+                str(eid): {
+                    name: [[s, finite_or_none(t), finite_or_none(v)] for s, t, v in series]
+                    for name, series in metrics.items()
+                }
                 for eid, metrics in self.points.items()
             },
             "cursor": self.cursor,
@@ -147,6 +166,7 @@ class MetricsReader:
     ) -> None:
         self.group_dir = Path(group_dir)
         self._positions = _decode_positions(cursor)
+        self._sizes: dict[int, int] = {}  # size at the last read: a torn tail is not re-read
         self._only = None if experiments is None else frozenset(int(e) for e in experiments)
 
     @property
@@ -185,11 +205,14 @@ class MetricsReader:
                 if offset:
                     reset.add(eid)
                 offset = 0
-            elif stat.st_size == offset:
+            elif stat.st_size == offset or (
+                stat.st_size == self._sizes.get(eid) and inode == stat.st_ino
+            ):  # nothing appended (at most a torn tail already seen)
                 self._positions[eid] = (offset, stat.st_ino)
                 continue
             records, offset = _read_from(path, offset, stat.st_size)
             self._positions[eid] = (offset, stat.st_ino)
+            self._sizes[eid] = stat.st_size
             series = _collect(records)
             if series:
                 points[eid] = series
@@ -207,25 +230,74 @@ def _read_from(path: str, offset: int, size: int) -> tuple[list[bytes], int]:
     return data[:end].split(b"\n"), offset + end + 1
 
 
+@dataclass(frozen=True)
+class MetricLine:
+    """One decoded line of a metrics log (see the module doc for what each field may hold).
+
+    Attributes:
+        step: the step, or None when the line had none (or an unusable one).
+        time: when it was logged (seconds since the epoch), NaN when unknown.
+        values: metric name → value; NaN stands for a logged non-finite or null value.
+    """
+
+    step: int | None
+    time: float
+    values: dict[str, float]
+
+
+def parse_line(raw: bytes) -> MetricLine | None:
+    """Decode one complete line; None when it holds no metric at all."""
+    record = _parse(raw)
+    if record is None:
+        return None
+    values = record.get("values")
+    if not isinstance(values, dict):
+        return None
+    step = record.get("step")
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        step = None
+    raw_time = record.get("time")
+    when = (
+        float(raw_time)
+        if isinstance(raw_time, (int, float)) and not isinstance(raw_time, bool)
+        else math.nan
+    )
+    kept: dict[str, float] = {}
+    for name, value in values.items():
+        if value is None:
+            kept[str(name)] = math.nan
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                number = float(value)
+            except OverflowError:  # an integer beyond float range: not a finite measurement
+                number = math.nan
+            kept[str(name)] = number if math.isfinite(number) else math.nan
+    return MetricLine(step=step, time=when, values=kept) if kept else None
+
+
+def read_lines(path: str | os.PathLike[str], offset: int = 0) -> tuple[list[MetricLine], int]:
+    """Decoded complete lines of one metrics log from byte ``offset``, and the offset after them.
+
+    A missing file reads as empty; a torn last line is left for the next call.
+    """
+    try:
+        size = os.stat(path).st_size
+    except FileNotFoundError:
+        return [], offset
+    if size <= offset:
+        return [], offset
+    raw, end = _read_from(os.fspath(path), offset, size)
+    return [line for line in map(parse_line, raw) if line is not None], end
+
+
 def _collect(lines: Sequence[bytes]) -> dict[str, list[Point]]:
     series: dict[str, list[Point]] = {}
     for raw in lines:
-        record = _parse(raw)
-        if record is None:
+        line = parse_line(raw)
+        if line is None:
             continue
-        values = record.get("values")
-        if not isinstance(values, dict):
-            continue
-        step = record.get("step")
-        step = step if isinstance(step, int) and not isinstance(step, bool) else None
-        when = record.get("time")
-        when = float(when) if isinstance(when, (int, float)) else math.nan
-        for name, value in values.items():
-            if value is None:
-                value = math.nan
-            elif not isinstance(value, (int, float)) or isinstance(value, bool):
-                continue  # not a metric (a foreign writer): skip, never fail the whole refresh
-            series.setdefault(name, []).append((step, when, float(value)))
+        for name, value in line.values.items():
+            series.setdefault(name, []).append((line.step, line.time, value))
     return series
 
 
@@ -237,7 +309,7 @@ def _parse(raw: bytes) -> dict[str, Any] | None:
     except ValueError:
         try:  # the standard parser also accepts NaN/Infinity literals from other writers
             record = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     return record if isinstance(record, dict) else None
 
@@ -261,23 +333,32 @@ class MetricSummary:
     count: int
 
     def to_dict(self) -> dict[str, Any]:
+        """Strict JSON values: a non-finite number is ``None`` (missing)."""
         return {
-            "last": self.last,
-            "min": self.min,
-            "max": self.max,
+            "last": finite_or_none(self.last),
+            "min": finite_or_none(self.min),
+            "max": finite_or_none(self.max),
             "step": self.step,
             "count": self.count,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MetricSummary:
+        def number(value: Any) -> float:
+            return math.nan if value is None else float(value)
+
         return cls(
-            float(data["last"]),
-            float(data["min"]),
-            float(data["max"]),
+            number(data["last"]),
+            number(data["min"]),
+            number(data["max"]),
             data.get("step"),
             int(data["count"]),
         )
+
+
+def finite_or_none(value: float) -> float | None:
+    """``value`` when it is a finite number, else None (how JSON shows a missing value)."""
+    return value if math.isfinite(value) else None
 
 
 def summarise(
@@ -312,6 +393,7 @@ def summarise(
 
 __all__ = [
     "METRICS_FILE",
+    "MetricLine",
     "MetricSummary",
     "MetricsBatch",
     "MetricsReader",
@@ -319,5 +401,8 @@ __all__ = [
     "Points",
     "decode_cursor",
     "encode_cursor",
+    "finite_or_none",
+    "parse_line",
+    "read_lines",
     "summarise",
 ]
