@@ -14,12 +14,9 @@ def early_stop_reached(
     """The first policy that ``values`` (metric name to latest value) satisfies, or None.
 
     A policy is reached when its metric is present and at or beyond its value: ``>=`` for
-    ``maximize``, ``<=`` for ``minimize``. Missing metrics and non-finite values never count,
-    nor do ``policy: experiment`` policies (they never stop the group).
+    ``maximize``, ``<=`` for ``minimize``. Missing metrics and non-finite values never count.
     """
     for policy in policies:
-        if not policy.stops_group:
-            continue
         value = values.get(policy.metric)
         if usable(value) and policy.reached(float(value)):  # type: ignore[arg-type]
             return policy

@@ -24,7 +24,8 @@ Rules (Polyaxon v0.x semantics, with the rough edges made explicit):
   process ``utility_function`` of Polyaxon is kept in the record but not used (a warning says so).
 - ``early_stopping: [{metric, value, optimization, policy}]``: once one experiment reports
   ``metric`` at or beyond ``value`` (``>=`` for maximize, ``<=`` for minimize), no new
-  experiment starts (``policy: all`` or ``group``; ``experiment`` never stops the group).
+  experiment starts; running ones finish. A ``policy`` (``all``, ``group``, ``experiment``) is
+  recorded and, as in Polyaxon 0.4, does not change that.
 - Enum values (``optimization``, ``resource.type``, ``policy``, ``mode``) may be written in any
   case (``MAXIMIZE``, ``Int``), as Polyaxon accepted them.
 """

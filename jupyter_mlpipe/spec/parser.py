@@ -130,7 +130,6 @@ def parse_spec(text: str | Mapping[str, Any], file: str = "<spec>") -> Spec:
         if name in sections:
             check_node_templates(sections[name], known, ctx, f"'{name}'")
     warnings.extend(_override_warnings(declarations, matrix))
-    warnings.extend(_policy_warnings(hptuning))
     return Spec(
         kind=kind,
         version=1,
@@ -391,11 +390,3 @@ def _override_warnings(
         if name in declarations
     ]
 
-
-def _policy_warnings(hp: HPTuning) -> list[str]:
-    return [
-        f"early_stopping on '{p.metric}' has `policy: experiment`: the experiment that reaches "
-        "the value runs to its own end and the group goes on"
-        for p in hp.early_stopping
-        if not p.stops_group
-    ]

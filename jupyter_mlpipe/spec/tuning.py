@@ -31,20 +31,15 @@ class Metric:
 class EarlyStopping:
     """Stop scheduling once an experiment's ``metric`` reaches ``value``.
 
-    ``policy`` is Polyaxon v0.4's: ``all`` (the default) and ``group`` stop scheduling new
-    experiments; ``experiment`` concerns only the experiment that reached the value, which
-    here runs to its own end, so such a policy never stops the group.
+    ``policy`` (Polyaxon 0.4's ``all``, ``group`` or ``experiment``) is kept as written; like
+    Polyaxon 0.4, which recorded it without acting on it, every policy stops scheduling new
+    experiments and lets running ones finish.
     """
 
     metric: str
     value: float
     optimization: str = "maximize"
     policy: str = "all"
-
-    @property
-    def stops_group(self) -> bool:
-        """True when reaching the value stops scheduling new experiments."""
-        return self.policy in ("all", "group")
 
     def reached(self, value: float) -> bool:
         """True when ``value`` is at or beyond the threshold in the policy's direction."""

@@ -112,13 +112,17 @@ def test_a_false_flag_leaves_no_empty_argument() -> None:
     assert on.render_command({}) == ["python", "run.py", "--debug", "--x=1"]
 
 
-def test_an_experiment_policy_warns_that_the_group_goes_on() -> None:
+def test_every_policy_stops_scheduling_as_in_polyaxon_04() -> None:
+    from jupyter_mlpipe.search import early_stop_reached
+
     spec = parse_spec(
         "version: 1\nkind: group\nhptuning:\n  early_stopping:\n"
         "    - {metric: loss, value: 0.1, optimization: minimize, policy: experiment}\n"
         "  matrix:\n    a: {values: [1, 2]}\n" + RUN
     )
-    assert any("policy: experiment" in w for w in spec.warnings)
+    (policy,) = spec.hptuning.early_stopping
+    assert policy.policy == "experiment"
+    assert early_stop_reached(spec.hptuning.early_stopping, {"loss": 0.05}) == policy
 
 
 def test_pvalues_below_one_are_normalised_with_a_warning() -> None:
