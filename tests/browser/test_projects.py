@@ -15,6 +15,8 @@ import pytest
 from jupyter_mlpipe.api import Mlpipe
 
 from .conftest import ARTIFACTS, Lab
+from .project import MODEL
+from .project import SPEC as PROJECT_SPEC
 from .test_sidebar import _open_panel, page  # noqa: F401  (the page fixture)
 
 pytestmark = pytest.mark.integration
@@ -40,32 +42,7 @@ for step in range(4):
 np.save(os.path.join(tracking.get_outputs_path(), "model.npy"), np.array([w]))
 '''
 
-MODEL = '''\
-import os
-
-import numpy as np
-
-
-class LineModel:
-    def __init__(self):
-        here = os.path.dirname(os.path.abspath(__file__))
-        self.w = float(np.load(os.path.join(here, "model.npy"))[0])
-
-    def predict(self, X, features_names=None):
-        return np.asarray(X, dtype=float) * self.w
-'''
-
-SPEC = """\
-version: 1
-kind: group
-hptuning:
-  concurrency: 3
-  matrix:
-    lr:
-      values: [LRS]
-run:
-  cmd: python train.py --lr={{ lr }}
-"""
+SPEC = PROJECT_SPEC.replace("[0.05, 0.2, 0.4]", "[LRS]")
 
 #: project → [(learning rates, objective)], two sweeps each: one minimises, one maximises.
 SWEEPS = {
