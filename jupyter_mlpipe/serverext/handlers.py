@@ -47,7 +47,7 @@ class MlpipeHandler(APIHandler):
         self.finish(_dumps(data))
 
     async def reply_encoded(self, build: Callable[[], Any], status: int = 200) -> None:
-        """Build and encode a large answer in a worker thread, then send it.
+        """Build (calling the API) and encode a large answer in a worker thread, then send it.
 
         Turning a thousand records into JSON takes milliseconds of CPU: off the event loop, so
         other requests (and the server's own status checks) are never stalled by it.
@@ -95,16 +95,18 @@ def _dumps(data: Any) -> bytes:
 class GroupsHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        infos = await self.call(self.api.group_list, project=self.project())
-        await self.reply_encoded(lambda: {"groups": [info.to_dict() for info in infos]})
+        project = self.project()
+        await self.reply_encoded(
+            lambda: {"groups": [info.to_dict() for info in self.api.group_list(project=project)]}
+        )
 
 
 class GroupHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def get(self, group: str) -> None:
         gid, project = rq.parse_id(group, "group"), self.project()
-        detail = await self.call(self.api.group_detail, gid, project=project)
-        await self.reply_encoded(detail.to_dict)
+        # read, shape and encode in one worker-thread hop (a 1,000-row group takes milliseconds)
+        await self.reply_encoded(lambda: self.api.group_detail(gid, project=project).to_dict())
 
 
 class GroupMetricsHandler(MlpipeHandler):

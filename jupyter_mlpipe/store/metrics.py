@@ -258,32 +258,36 @@ class MetricLine:
 
 def parse_line(raw: bytes) -> MetricLine | None:
     """Decode one complete line; None when it holds no metric at all."""
-    record = _parse(raw)
+    decoded = _decode(_parse(raw))
+    return None if decoded is None else MetricLine(*decoded)
+
+
+def _decode(record: dict[str, Any] | None) -> tuple[int | None, float, dict[str, float]] | None:
+    """(step, time, values) of a decoded line, by the rules of the module doc; hot path."""
     if record is None:
         return None
     values = record.get("values")
-    if not isinstance(values, dict):
+    if type(values) is not dict:
         return None
     step = record.get("step")
-    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+    if type(step) is not int or step < 0:  # type(): a bool is no step
         step = None
     raw_time = record.get("time")
-    when = (
-        float(raw_time)
-        if isinstance(raw_time, (int, float)) and not isinstance(raw_time, bool)
-        else math.nan
-    )
+    usable = isinstance(raw_time, (float, int)) and not isinstance(raw_time, bool)
+    when = float(raw_time) if usable else math.nan  # type: ignore[arg-type]
     kept: dict[str, float] = {}
     for name, value in values.items():
-        if value is None:
-            kept[str(name)] = math.nan
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        kind = type(value)
+        if kind is float:
+            kept[name] = value if value - value == 0.0 else math.nan  # inf - inf and NaN: NaN
+        elif kind is int:
             try:
-                number = float(value)
+                kept[name] = float(value)
             except OverflowError:  # an integer beyond float range: not a finite measurement
-                number = math.nan
-            kept[str(name)] = number if math.isfinite(number) else math.nan
-    return MetricLine(step=step, time=when, values=kept) if kept else None
+                kept[name] = math.nan
+        elif value is None:
+            kept[name] = math.nan
+    return (step, when, kept) if kept else None
 
 
 def read_lines(path: str | os.PathLike[str], offset: int = 0) -> tuple[list[MetricLine], int]:
@@ -304,11 +308,15 @@ def read_lines(path: str | os.PathLike[str], offset: int = 0) -> tuple[list[Metr
 def _collect(lines: Sequence[bytes]) -> dict[str, list[Point]]:
     series: dict[str, list[Point]] = {}
     for raw in lines:
-        line = parse_line(raw)
-        if line is None:
+        decoded = _decode(_parse(raw))
+        if decoded is None:
             continue
-        for name, value in line.values.items():
-            series.setdefault(name, []).append((line.step, line.time, value))
+        step, when, values = decoded
+        for name, value in values.items():
+            points = series.get(name)
+            if points is None:
+                points = series[name] = []
+            points.append((step, when, value))
     return series
 
 
