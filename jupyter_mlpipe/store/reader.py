@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from .metrics import (
+    METRICS_FILE,
     MetricsBatch,
     MetricsReader,
     MetricSummary,
@@ -46,7 +47,8 @@ from .metrics import (
 )
 from .records import STATES_SHOWN, UNKNOWN, ExperimentStatus, Objective
 
-PARAMS, STATUS, METRICS, LOG = "params.json", "status.json", "metrics.jsonl", "output.log"
+PARAMS, STATUS, LOG = "params.json", "status.json", "output.log"
+METRICS = METRICS_FILE
 GROUP, SPEC, EVENTS = "group.json", "spec.yml", "events.jsonl"
 
 _NO_FILE = (0, 0, 0)
