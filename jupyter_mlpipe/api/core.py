@@ -13,7 +13,7 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgument, NotFound, SpecError
 from ..settings import Settings, save_setting
@@ -37,6 +37,9 @@ from .records import ExperimentInfo, GroupDetail, GroupInfo, StopOutcome
 from .ship import ShipVerbs
 from .sweeps import Sweep, project_dir_of, start_supervisor
 from .tables import experiments_frame, group_info, groups_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger("jupyter_mlpipe")
 
@@ -98,7 +101,7 @@ class Mlpipe(ModelVerbs, ShipVerbs):
         retries: int = 0,
         timeout: float | None = None,
         objective: str | Objective | None = None,
-    ) -> Any:
+    ) -> Sweep | list[dict[str, Any]]:
         """Validate a polyaxonfile, create a group and start its experiments.
 
         Args:
@@ -295,7 +298,7 @@ class Mlpipe(ModelVerbs, ShipVerbs):
         self._store(project).read_group(int(group))
         return Sweep(self, project or self.settings.project, int(group))
 
-    def groups(self, project: str | None = None) -> Any:
+    def groups(self, project: str | None = None) -> pd.DataFrame:
         """All groups of the project as a DataFrame (index ``id``), with status counts."""
         return groups_frame(self.group_list(project))
 
@@ -326,7 +329,9 @@ class Mlpipe(ModelVerbs, ShipVerbs):
         self._group_record(group, project)
         return self._reader(group, project).rows()
 
-    def experiments(self, group: int, project: str | None = None, sort: str | None = None) -> Any:
+    def experiments(
+        self, group: int, project: str | None = None, sort: str | None = None
+    ) -> pd.DataFrame:
         """One row per experiment: status, timing, params, metrics (last, .min, .max)."""
         return experiments_frame(self.experiment_rows(group, project), sort=sort)
 
