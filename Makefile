@@ -4,12 +4,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv system-deps lint typecheck jest pytest bench clean
+.PHONY: demo test venv system-deps lint typecheck jest docs pytest bench clean
 
 demo: $(STAMP)  ## sweep the example locally, pick the best, package, serve, predict
 	$(PY) notebooks/mnist/demo.py
 
-test: system-deps $(STAMP) lint typecheck jest pytest  ## everything CI runs; pytest's summary last
+test: system-deps $(STAMP) lint typecheck jest docs pytest  ## everything CI runs; pytest's summary last
 
 venv: $(STAMP)
 
@@ -32,6 +32,9 @@ typecheck: $(STAMP)
 jest: $(STAMP)
 	cd labextension && (test -d node_modules || npm ci --no-audit --no-fund) && npm test --silent
 
+docs: $(STAMP)  ## the reference in docs/, built strictly (a broken link or anchor fails) into site/
+	$(VENV)/bin/mkdocs build --strict --quiet
+
 pytest: $(STAMP)  ## tests/notebook/test_notebooks.py runs the notebooks with nbval on a temp store
 	$(PY) -m pytest tests -p no:cacheprovider
 
@@ -39,4 +42,4 @@ bench: $(STAMP)  ## performance comparisons against peers; results in bench/resu
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) build dist labextension/node_modules labextension/lib jupyter_mlpipe/labextension
+	rm -rf $(VENV) build dist site labextension/node_modules labextension/lib jupyter_mlpipe/labextension

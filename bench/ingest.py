@@ -40,7 +40,7 @@ from typing import Any  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from jupyter_mlpipe.monitor import METRICS_FILE, MetricsReader  # noqa: E402
+from jupyter_mlpipe.store.metrics import METRICS_FILE, MetricsReader  # noqa: E402
 from jupyter_mlpipe.tracking import encode_line  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "ingest.json"

@@ -2,7 +2,9 @@
 
 Every error the package raises on purpose derives from :class:`MlpipeError`, so a caller can
 catch one type. Front ends translate only at their edge (``UsageError`` in the magics, exit codes
-in the CLI, JSON errors in the server extension)::
+in the CLI, JSON errors in the server extension), and all of them read one table,
+:data:`ERROR_TABLE`, through :func:`outcome_of`: each class has exactly one HTTP status and one
+CLI exit code (``docs/errors.md`` shows the table)::
 
     MlpipeError
     ├── SpecError            a polyaxonfile is wrong: file:line:col, rule, value, fix
@@ -10,6 +12,7 @@ in the CLI, JSON errors in the server extension)::
     ├── InvalidArgument      a command or API call got a value it cannot use
     ├── InvalidName          a name is not a DNS-1123 label or tries to leave its folder
     ├── NotFound             no such group, experiment, deployment or package
+    ├── Conflict             the target exists or is in use (a package folder, a running server)
     ├── StoreError           the outputs volume holds something unreadable
     ├── ExecutorError        trials could not be started, watched or stopped
     ├── PackageError         the s2i / MLServer folder could not be written
@@ -25,6 +28,9 @@ Each message says what was wrong, the offending value, and what to do next.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 
@@ -35,8 +41,15 @@ class MlpipeError(Exception):
         message: a complete sentence for the user: the rule, the value, and the next step.
     """
 
-    #: Process exit code the CLI uses for this family of errors.
-    exit_code = 1
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit code for this error, from :data:`ERROR_TABLE`."""
+        return outcome_of(type(self)).exit_code
+
+    @property
+    def http_status(self) -> int:
+        """The HTTP status the server extension answers with, from :data:`ERROR_TABLE`."""
+        return outcome_of(type(self)).http_status
 
 
 class SpecError(MlpipeError):
@@ -53,7 +66,6 @@ class SpecError(MlpipeError):
         col: 1-based column number, or None when unknown.
     """
 
-    exit_code = 2
 
     def __init__(
         self,
@@ -101,25 +113,28 @@ class SpecError(MlpipeError):
 class ConfigError(MlpipeError):
     """A setting has a bad value, or an optional dependency is missing."""
 
-    exit_code = 2
 
 
 class InvalidArgument(MlpipeError):
     """A command or API call got an argument it cannot use (a usage mistake, exit code 2)."""
 
-    exit_code = 2
 
 
 class InvalidName(MlpipeError):
     """A user-supplied name is not a valid DNS-1123 label or would escape its folder."""
 
-    exit_code = 2
 
 
 class NotFound(MlpipeError):
     """The named group, experiment, deployment or package does not exist."""
 
-    exit_code = 3
+
+
+class Conflict(MlpipeError):
+    """The target already exists or is in use: a package folder, a running deployment.
+
+    The message names the way out (another name, ``--force``, undeploying first).
+    """
 
 
 class StoreError(MlpipeError):
@@ -182,3 +197,70 @@ class KubernetesError(MlpipeError):
         self.status = status
         self.reason = reason
         super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How the front ends report one class of error.
+
+    Attributes:
+        http_status: the status of the server extension's JSON answer.
+        exit_code: the exit code of the ``mlpipe`` command.
+    """
+
+    http_status: int
+    exit_code: int
+
+
+#: Exit codes with a meaning outside this table: 0 success, 4 a ``sweep --wait`` whose group was
+#: stopped, 130 interrupted (Ctrl-C).
+RESERVED_EXIT_CODES = frozenset({0, 4, 130})
+
+# A usage mistake is the caller's to fix: a 4xx, never a 5xx.
+_USAGE = Outcome(400, 2)
+_FAILURE = Outcome(500, 1)
+
+#: The one table: every class of the tree, its HTTP status and its CLI exit code. A subclass
+#: defined elsewhere (the CLI's parse error, the server's bad request) takes its nearest listed
+#: ancestor's row; ``tests/unit/core/test_errors.py`` checks that row is unambiguous.
+ERROR_TABLE: Mapping[type[MlpipeError], Outcome] = MappingProxyType(
+    {
+        MlpipeError: _FAILURE,
+        SpecError: _USAGE,
+        ConfigError: _USAGE,
+        InvalidArgument: _USAGE,
+        InvalidName: _USAGE,
+        TrackingError: _USAGE,
+        NotFound: Outcome(404, 3),
+        Conflict: Outcome(409, 5),
+        PackageError: Outcome(422, 1),
+        StoreError: _FAILURE,
+        ExecutorError: _FAILURE,
+        BuildError: _FAILURE,
+        BuilderNotFound: Outcome(501, 1),
+        DeployError: _FAILURE,
+        PredictError: Outcome(502, 1),
+        KubernetesError: Outcome(502, 1),
+    }
+)
+
+
+def outcome_of(error: type[BaseException] | BaseException) -> Outcome:
+    """The table row of an error class (or instance): its own, else its nearest ancestor's.
+
+    Args:
+        error: an :class:`MlpipeError` subclass or instance.
+
+    Returns:
+        The :class:`Outcome` of the first class in the method resolution order that the table
+        lists.
+
+    Raises:
+        TypeError: ``error`` is not an :class:`MlpipeError`.
+    """
+    cls = error if isinstance(error, type) else type(error)
+    for klass in cls.__mro__:
+        row = ERROR_TABLE.get(klass)
+        if row is not None:
+            return row
+    raise TypeError(f"{cls.__name__} is not an MlpipeError — only those have an outcome")

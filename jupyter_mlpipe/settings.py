@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -54,6 +55,22 @@ def _parse_seconds(text: str) -> float:
     return value
 
 
+_BYTE_UNITS = {"": 1, "k": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mib": 1 << 20,
+               "g": 1 << 30, "gib": 1 << 30}
+
+
+def _parse_bytes(text: str) -> int:
+    """A size: bytes, or a number with a K/M/G (KiB/MiB/GiB) suffix; 0 means no limit."""
+    match = re.fullmatch(r"\s*([0-9]{1,15})\s*([A-Za-z]*)\s*", text)
+    unit = match[2].lower() if match else ""
+    if match is None or unit not in _BYTE_UNITS:
+        raise ValueError(f"expected a size such as 52428800, 50M or 1G, got {text!r}")
+    value = int(match[1]) * _BYTE_UNITS[unit]
+    if value and not 64 << 10 <= value <= 1 << 40:
+        raise ValueError(f"expected 0 (no limit) or a size from 64K to 1024G, got {text!r}")
+    return value
+
+
 def _parse_choice(*choices: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in choices:
@@ -72,12 +89,15 @@ class Setting:
         parse: turns the text form into the value; raises ValueError with a reason.
         default: a callable returning the default value (evaluated when settings load).
         help: one line saying what the setting means.
+        under: ``(other, folder)``: when the setting ``other`` is given explicitly (a flag, the
+            environment or the config file), the default is ``<other>/<folder>`` instead.
     """
 
     name: str
     parse: Callable[[str], Any]
     default: Callable[[], Any]
     help: str
+    under: tuple[str, str] | None = None
 
     @property
     def env_var(self) -> str:
@@ -94,8 +114,9 @@ REGISTRY: tuple[Setting, ...] = (
     Setting(
         "deployments_root",
         _parse_path,
-        lambda: Path.cwd().resolve() / "deployments",
-        "where `package` writes s2i folders (the repos volume's deployments/ in a cluster)",
+        lambda: _data_home() / "deployments",
+        "where `package` writes s2i folders (deployments/ under repos_root when that is set)",
+        under=("repos_root", "deployments"),
     ),
     Setting(
         "data_root",
@@ -156,6 +177,13 @@ REGISTRY: tuple[Setting, ...] = (
         _parse_path,
         lambda: Path.cwd().resolve(),
         "where project code lives (the repos volume's mount path in a cluster)",
+    ),
+    Setting(
+        "log_max_bytes",
+        _parse_bytes,
+        lambda: 50 << 20,
+        "cap of a trial's output.log (e.g. 50M): beyond it the first line and the newest half"
+        " are kept; 0: no cap",
     ),
     Setting("service_account", str, lambda: "mlpipe", "service account for Jobs and Workflows"),
     Setting("registry_secret", str, lambda: "mlpipe-registry", "Secret Argo builds push with"),
@@ -264,6 +292,10 @@ class Settings:
                 sources[s.name] = f"config file ({path})"
             else:
                 values[s.name], sources[s.name] = s.default(), "default"
+        for s in REGISTRY:  # defaults that follow another setting, once all are known
+            if s.under and sources[s.name] == "default" and sources[s.under[0]] != "default":
+                values[s.name] = values[s.under[0]] / s.under[1]
+                sources[s.name] = f"default (under {s.under[0]})"
         return cls(values=values, sources=sources)
 
     def replace(self, **changes: Any) -> Settings:

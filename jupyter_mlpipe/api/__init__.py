@@ -1,7 +1,41 @@
-"""The Python API: one façade (:class:`Mlpipe`) over the store, engines and backends."""
+"""The Python API: one façade (:class:`Mlpipe`) over the store, engines and backends.
 
+Front ends (the CLI, the magics, the widgets, the server extension) import this package — plus
+:mod:`jupyter_mlpipe.errors` and :mod:`jupyter_mlpipe.settings` — and nothing below it.
+"""
+
+from ..store import ExperimentRow, MetricsBatch, MetricSummary, Objective, safe_join, validate_name
+from ..store.operations import OperationEvent, OperationRecord, OperationStep
 from .core import Mlpipe
-from .records import ExperimentInfo, GroupInfo, Prediction
-from .sweeps import Sweep
+from .records import (
+    DeploymentInfo,
+    ExperimentInfo,
+    GroupDetail,
+    GroupInfo,
+    Prediction,
+    StopOutcome,
+    badge,
+)
+from .sweeps import EXIT_CODES, Sweep
 
-__all__ = ["ExperimentInfo", "GroupInfo", "Mlpipe", "Prediction", "Sweep"]
+__all__ = [
+    "EXIT_CODES",
+    "DeploymentInfo",
+    "ExperimentInfo",
+    "ExperimentRow",
+    "GroupDetail",
+    "GroupInfo",
+    "MetricSummary",
+    "MetricsBatch",
+    "Mlpipe",
+    "Objective",
+    "OperationEvent",
+    "OperationRecord",
+    "OperationStep",
+    "Prediction",
+    "StopOutcome",
+    "Sweep",
+    "badge",
+    "safe_join",
+    "validate_name",
+]

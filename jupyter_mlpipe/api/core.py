@@ -13,20 +13,38 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidArgument, MlpipeError, NotFound, SpecError
+from ..errors import InvalidArgument, NotFound, SpecError
 from ..settings import Settings, save_setting
-from ..store import SUCCEEDED, DeploymentStore, GroupRecord, Store, validate_name
+from ..store import (
+    SUCCEEDED,
+    DeploymentStore,
+    ExperimentRow,
+    GroupReader,
+    GroupRecord,
+    MetricsBatch,
+    Objective,
+    Readers,
+    Store,
+    best_row,
+    count_states,
+    validate_name,
+)
+from ..store.records import MODES
 from .models import ModelVerbs
-from .records import ExperimentInfo, GroupInfo
+from .records import ExperimentInfo, GroupDetail, GroupInfo, StopOutcome
+from .ship import ShipVerbs
 from .sweeps import Sweep, project_dir_of, start_supervisor
-from .tables import experiment_info, experiments_frame, group_counts, group_info, groups_frame
+from .tables import experiments_frame, group_info, groups_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger("jupyter_mlpipe")
 
 
-class Mlpipe(ModelVerbs):
+class Mlpipe(ModelVerbs, ShipVerbs):
     """The Python API.
 
     Args:
@@ -43,6 +61,7 @@ class Mlpipe(ModelVerbs):
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         base = settings or Settings.load()
         self.settings = base.replace(**overrides) if overrides else base
+        self._readers = Readers()
 
     def __repr__(self) -> str:
         s = self.settings
@@ -62,6 +81,11 @@ class Mlpipe(ModelVerbs):
         store = self._store(project)
         return reconcile(store, store.read_group(int(group)), self.settings.stop_grace)
 
+    def _reader(self, group: int, project: str | None = None) -> GroupReader:
+        """The read model of a group (kept between calls: it reads only what changed)."""
+        store = self._store(project)
+        return self._readers.get(store.group_dir(int(group)), store.project)
+
     # -- sweeps -------------------------------------------------------------------------------
     def sweep(
         self,
@@ -76,7 +100,8 @@ class Mlpipe(ModelVerbs):
         progress: bool | None = None,
         retries: int = 0,
         timeout: float | None = None,
-    ) -> Any:
+        objective: str | Objective | None = None,
+    ) -> Sweep | list[dict[str, Any]]:
         """Validate a polyaxonfile, create a group and start its experiments.
 
         Args:
@@ -89,6 +114,9 @@ class Mlpipe(ModelVerbs):
                 Kubernetes manifests) without creating anything.
             retries: how many times to re-run a failed or timed-out experiment.
             timeout: seconds after which an experiment is stopped and marked timed-out.
+            objective: what the sweep optimises, ``"accuracy:max"`` or ``"loss:min"`` (default:
+                the spec's ``hptuning`` metric, or its single early-stopping metric). ``best``,
+                the plots, the dashboard, the sidebar and ``ship`` default to it.
 
         Returns:
             A :class:`Sweep` handle (a list of documents with ``dry_run``).
@@ -114,6 +142,11 @@ class Mlpipe(ModelVerbs):
                     file=label,
                 ) from exc
         spec = parse_spec(text, file=label)
+        chosen = (
+            objective
+            if isinstance(objective, Objective) or objective is None
+            else Objective.parse(objective)
+        ) or spec_objective(spec)
         backend = backend or self.settings.backend
         store = self._store(project)
         tuning = spec.hptuning
@@ -157,6 +190,8 @@ class Mlpipe(ModelVerbs):
                 max_retries=retries,
                 timeout=timeout,
                 seed=seed,
+                objective=chosen,
+                metadata=dict(getattr(spec, "metadata", None) or {}),
             ),
             text,
         )
@@ -166,6 +201,7 @@ class Mlpipe(ModelVerbs):
             spec=label,
             backend=backend,
             planned=planned,
+            objective=str(chosen) if chosen else None,
             warnings=list(spec.warnings),
         )
         if backend == "kubernetes":  # trial image built once; the supervisor runs in-cluster
@@ -278,33 +314,67 @@ class Mlpipe(ModelVerbs):
         self._store(project).read_group(int(group))
         return Sweep(self, project or self.settings.project, int(group))
 
-    def groups(self, project: str | None = None) -> Any:
+    def groups(self, project: str | None = None) -> pd.DataFrame:
         """All groups of the project as a DataFrame (index ``id``), with status counts."""
-        return groups_frame([self.group(g.id, project) for g in self._store(project).groups()])
+        return groups_frame(self.group_list(project))
+
+    def group_list(self, project: str | None = None) -> list[GroupInfo]:
+        """Every group of the project, oldest first, as typed records."""
+        return [self.group(g.id, project) for g in self._store(project).groups()]
 
     def group(self, group: int, project: str | None = None) -> GroupInfo:
+        """One group: its record, status counts and best experiment by its objective."""
         record = self._group_record(group, project)
-        return group_info(record, group_counts(self._store(project).statuses(int(group))))
+        reader = self._reader(group, project)
+        if record.objective is None:
+            return group_info(record, reader.counts(), None)
+        rows = reader.rows()
+        counts = count_states(row.status for row in rows)
+        return group_info(record, counts, best_row(rows, record.objective))
 
-    def experiments(self, group: int, project: str | None = None, sort: str | None = None) -> Any:
-        """One row per experiment: status, timing, params, metrics (last, .min, .max)."""
+    def group_detail(self, group: int, project: str | None = None) -> GroupDetail:
+        """A group with every experiment's row (one consistent read of the store)."""
+        record = self._group_record(group, project)
+        rows = self._reader(group, project).rows()
+        best = best_row(rows, record.objective) if record.objective else None
+        info = group_info(record, count_states(r.status for r in rows), best)
+        return GroupDetail.build(info, rows)
+
+    def experiment_rows(self, group: int, project: str | None = None) -> list[ExperimentRow]:
+        """Every experiment of a group as typed records (what the DataFrame shows)."""
         self._group_record(group, project)
-        return experiments_frame(self._store(project).experiments(int(group)), sort=sort)
+        return self._reader(group, project).rows()
+
+    def experiments(
+        self, group: int, project: str | None = None, sort: str | None = None
+    ) -> pd.DataFrame:
+        """One row per experiment: status, timing, params, metrics (last, .min, .max)."""
+        return experiments_frame(self.experiment_rows(group, project), sort=sort)
 
     def experiment(self, experiment: int, project: str | None = None) -> ExperimentInfo:
-        store = self._store(project)
-        rec = store.read_experiment(int(experiment))
-        self._group_record(rec.group, project)
-        return experiment_info(store.project, store.read_experiment(int(experiment)))
+        """One experiment's record.
 
-    def metrics(self, group: int, project: str | None = None, cursor: str | None = None) -> Any:
-        """New metric points of a group since ``cursor`` (see :mod:`jupyter_mlpipe.monitor`)."""
-        from ..monitor import MetricsReader
-
+        Raises:
+            NotFound: no experiment with that id in the project.
+        """
         store = self._store(project)
-        store.read_group(int(group))
-        reader = MetricsReader(store.group_dir(int(group)), cursor=cursor)
-        return reader.read()
+        gid = store.group_of(int(experiment))
+        self._group_record(gid, project)
+        row = self._reader(gid, project).row(int(experiment))
+        if row is None:
+            raise NotFound(f"experiment {experiment} has no folder in group {gid}")
+        return row
+
+    def metrics(
+        self, group: int, project: str | None = None, cursor: str | None = None
+    ) -> MetricsBatch:
+        """New metric points of a group since ``cursor`` (see :mod:`jupyter_mlpipe.store.metrics`).
+
+        Raises:
+            StoreError: ``cursor`` is not one this API produced.
+        """
+        self._store(project).read_group(int(group))
+        return self._reader(group, project).metrics(cursor)
 
     def logs(
         self, experiment: int, project: str | None = None, follow: bool = False
@@ -331,13 +401,27 @@ class Mlpipe(ModelVerbs):
 
         return lines()
 
+    def log_tail(
+        self,
+        experiment: int,
+        lines: int = 200,
+        max_bytes: int = 1 << 20,
+        project: str | None = None,
+    ) -> list[str]:
+        """The last ``lines`` lines of an experiment's output, reading at most ``max_bytes``.
+
+        Raises:
+            NotFound: no such experiment.
+        """
+        return self._store(project).tail(int(experiment), lines, max_bytes)
+
     def stop(
         self, group: int | None = None, *, experiment: int | None = None, project: str | None = None
-    ) -> str:
+    ) -> StopOutcome:
         """Ask the supervisor to stop a group or one experiment (SIGTERM, grace, SIGKILL).
 
         Returns:
-            What was done, as a sentence (nothing is done for work that already ended).
+            What was done (nothing is done for work that already ended: ``stopping`` is False).
 
         Raises:
             InvalidArgument: neither given, or the experiment is not in the given group.
@@ -345,69 +429,175 @@ class Mlpipe(ModelVerbs):
         store = self._store(project)
         if experiment is None and group is None:
             raise InvalidArgument("stop needs a group id or --experiment ID")
-        if experiment is not None:
-            gid = store.group_of(int(experiment))
-            if group is not None and int(group) != gid:
-                raise InvalidArgument(f"experiment {experiment} is in group {gid}, not {group}")
-            state = store.read_status(int(experiment))
-            if state.is_final:
-                return f"experiment {experiment} already ended ({state.status})"
-            store.request_stop(gid, int(experiment))
-            store.log_event(gid, "stop-requested", experiment=int(experiment))
-            what = f"experiment {experiment}"
-        else:
-            gid = int(group)  # type: ignore[arg-type]
-            record = self._group_record(gid, project)
-            if record.status not in ("created", "running"):
-                return f"group {gid} already ended ({record.status})"
-            store.request_stop(gid)
-            store.log_event(gid, "stop-requested")
-            what = f"group {gid}"
-        self._group_record(gid, project)
         grace = self.settings.stop_grace
-        return f"stop requested for {what}: SIGTERM now, SIGKILL after {grace:g}s"
+        if experiment is not None:
+            eid = int(experiment)
+            gid = store.group_of(eid)
+            if group is not None and int(group) != gid:
+                raise InvalidArgument(f"experiment {eid} is in group {gid}, not {group}")
+            state = store.read_status(eid)
+            if state.is_final:
+                return StopOutcome(
+                    "experiment", eid, False, f"experiment {eid} already ended ({state.status})"
+                )
+            store.request_stop(gid, eid)
+            store.log_event(gid, "stop-requested", experiment=eid)
+            self._group_record(gid, project)
+            return StopOutcome(
+                "experiment",
+                eid,
+                True,
+                f"stop requested for experiment {eid}: SIGTERM now, SIGKILL after {grace:g}s",
+            )
+        gid = int(group)  # type: ignore[arg-type]
+        record = self._group_record(gid, project)
+        if record.status not in ("created", "running"):
+            return StopOutcome("group", gid, False, f"group {gid} already ended ({record.status})")
+        store.request_stop(gid)
+        store.log_event(gid, "stop-requested")
+        self._group_record(gid, project)
+        return StopOutcome(
+            "group",
+            gid,
+            True,
+            f"stop requested for group {gid}: SIGTERM now, SIGKILL after {grace:g}s",
+        )
 
     def metric_names(self, group: int, project: str | None = None) -> list[str]:
         """The metrics any experiment of the group has logged so far, sorted."""
-        store = self._store(project)
-        self._group_record(group, project)
-        return sorted(
-            {
-                m
-                for r in store.experiments(int(group))
-                for m in experiment_info(store.project, r).metrics
-            }
-        )
+        return sorted({m for row in self.experiment_rows(group, project) for m in row.metrics})
 
-    def best(
-        self, group: int, metric: str, mode: str = "max", project: str | None = None
-    ) -> ExperimentInfo:
-        """The succeeded experiment whose last value of ``metric`` is best.
+    def objective(self, group: int, project: str | None = None) -> Objective | None:
+        """The group's objective (None when neither its spec nor its creator gave one)."""
+        return self._group_record(group, project).objective
 
-        The last value is used because it is the one the saved checkpoint matches.
+    def set_objective(
+        self, group: int, objective: str | Objective, project: str | None = None
+    ) -> Objective:
+        """Give a group its objective after the fact (e.g. a group created without one).
 
         Raises:
-            NotFound: no succeeded experiment logged ``metric``.
+            InvalidArgument: not ``METRIC:min`` or ``METRIC:max``.
         """
-        if mode not in ("min", "max"):
-            raise MlpipeError(f"mode must be 'min' or 'max', got {mode!r}")
+        chosen = objective if isinstance(objective, Objective) else Objective.parse(objective)
         store = self._store(project)
-        self._group_record(group, project)
-        infos = [experiment_info(store.project, r) for r in store.experiments(int(group))]
-        scored = [i for i in infos if i.status == SUCCEEDED and metric in i.metrics]
-        if not scored:
-            seen = sorted({m for i in infos for m in i.metrics})
-            if not any(i.status == SUCCEEDED for i in infos):
-                raise NotFound(
-                    f"no experiment of group {group} has succeeded yet — wait for one"
-                    f" (`mlpipe experiments {group}` shows their progress)"
-                )
-            raise NotFound(
-                f"no succeeded experiment of group {group} logged {metric!r}"
-                + (f" — metrics logged: {', '.join(seen)}" if seen else "")
+        record = store.read_group(int(group))
+        store.write_group(record.evolve(objective=chosen))
+        store.log_event(int(group), "objective-set", objective=str(chosen))
+        return chosen
+
+    def resolve_objective(
+        self,
+        group: int,
+        metric: str | None = None,
+        mode: str | None = None,
+        project: str | None = None,
+    ) -> Objective:
+        """The objective a ``best`` call means: the group's, or the metric and mode given.
+
+        A metric without a mode takes the group's direction only when it is the group's metric;
+        nothing ever guesses a direction from a metric's name.
+
+        Raises:
+            InvalidArgument: no direction can be known, or ``mode`` is not min/max.
+        """
+        if mode is not None and mode not in MODES:
+            raise InvalidArgument(f"mode must be 'min' or 'max', got {mode!r}")
+        own = self._group_record(group, project).objective
+        if metric is None and mode is None and own is not None:
+            return own
+        name = metric or (own.metric if own else None)
+        if name is None:
+            raise InvalidArgument(
+                f"group {group} has no objective — say what is best: --metric NAME --mode"
+                f" min|max, or give the group one with `mlpipe objective {group} NAME:max`"
             )
-        pick = min if mode == "min" else max
-        return pick(scored, key=lambda i: (i.metrics[metric], -i.id if mode == "max" else i.id))
+        if mode is None:
+            if own is not None and own.metric == name:
+                return own
+            raise InvalidArgument(
+                f"is a higher or a lower {name!r} better? add --mode min or --mode max"
+                + (f" (group {group} optimises {own})" if own else "")
+            )
+        return Objective(name, mode)
+
+    def best(
+        self,
+        group: int,
+        metric: str | None = None,
+        mode: str | None = None,
+        project: str | None = None,
+    ) -> ExperimentInfo:
+        """The succeeded experiment whose last value of the objective's metric is best.
+
+        Args:
+            metric: the metric (default: the group's objective).
+            mode: ``min`` or ``max`` (default: the group's direction for its own metric;
+                required for any other metric, and for a group without an objective).
+
+        The last value is used because it is the one the saved checkpoint matches; ties go to
+        the lower id.
+
+        Raises:
+            InvalidArgument: the direction cannot be known (see :meth:`resolve_objective`).
+            NotFound: no succeeded experiment logged a finite value of the metric.
+        """
+        objective = self.resolve_objective(group, metric, mode, project)
+        rows = self.experiment_rows(group, project)
+        winner = best_row(rows, objective)
+        if winner is not None:
+            return winner
+        if not any(r.status == SUCCEEDED for r in rows):
+            raise NotFound(
+                f"no experiment of group {group} has succeeded yet — wait for one"
+                f" (`mlpipe experiments {group}` shows their progress)"
+            )
+        seen = sorted({m for r in rows for m in r.metrics})
+        raise NotFound(
+            f"no succeeded experiment of group {group} logged a finite {objective.metric!r}"
+            + (f" — metrics logged: {', '.join(seen)}" if seen else "")
+        )
+
+    def save_plot(
+        self,
+        group: int,
+        metrics: tuple[str, ...] | list[str],
+        path: str | Path,
+        project: str | None = None,
+    ) -> str:
+        """Write the group's current curves as PNG files; return a sentence naming them.
+
+        Raises:
+            InvalidArgument: a metric the group never logged.
+        """
+        from ..plots import save_png
+
+        logged = self.metric_names(group, project=project)
+        unknown = [m for m in metrics if logged and m not in logged]
+        if unknown:
+            raise InvalidArgument(
+                f"group {group} logged no metric {unknown[0]!r} — it logged {', '.join(logged)}"
+            )
+        return save_png(self, int(group), tuple(metrics), path, project=project)
+
+    def cluster_manifests(
+        self,
+        *,
+        nfs_server: str,
+        nfs_path: str = "/",
+        namespace: str | None = None,
+        jupyter_image: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The manifests that set a cluster up for jupyter-mlpipe (nothing is sent)."""
+        from ..k8s.manifests.cluster import render_cluster
+
+        return render_cluster(
+            nfs_server=nfs_server,
+            namespace=namespace or self.settings.namespace,
+            nfs_path=nfs_path,
+            jupyter_image=jupyter_image,
+            settings=self.settings,
+        )
 
     # -- settings -----------------------------------------------------------------------------
     def config(self) -> list[dict[str, str]]:
@@ -415,9 +605,22 @@ class Mlpipe(ModelVerbs):
         return self.settings.explain()
 
     def set_config(self, name: str, value: str) -> Path:
-        """Persist a setting in the config file and use it from now on."""
+        """Persist a setting in the config file and use it from now on.
+
+        Setting ``project`` to a project without sweeps logs a warning that names the folder
+        it looked in (and the projects that have sweeps), so a typo shows at once.
+
+        Raises:
+            ConfigError: an unknown setting or a value that does not parse.
+            InvalidName: a project name that is not a DNS-1123 label (nothing is saved).
+        """
+        from .places import project_place
+
+        place = project_place(self.settings, value) if name == "project" else None
         path = save_setting(name, value)
         self.settings = self.settings.replace(**{name: value})
+        if place is not None and not place.has_groups:
+            log.warning(place.nothing_yet())
         return path
 
     # -- models (the verbs themselves are in ModelVerbs) ---------------------------------------
@@ -433,8 +636,8 @@ class Mlpipe(ModelVerbs):
             "group": info.group,
             "group_name": record.name,
             "experiment": info.id,
-            "params": info.params,
-            "metrics": info.metrics,
+            "params": dict(info.params),
+            "metrics": {name: info.last(name) for name in info.metrics},
             "spec_file": record.spec_file,
             "outputs_path": info.path,
             "selected_at": time.time(),
@@ -455,3 +658,18 @@ class Mlpipe(ModelVerbs):
                 f" it with `mlpipe package EXPERIMENT --name {name}`"
             )
         return folder
+
+
+def spec_objective(spec: Any) -> Objective | None:
+    """The objective a spec states: its ``hptuning`` metric, else its one early-stopping metric."""
+    tuning = spec.hptuning
+    if tuning is None:
+        return None
+    metric = tuning.metric
+    if metric is not None:
+        return Objective(metric.name, "min" if metric.optimization == "minimize" else "max")
+    policies = {(p.metric, p.optimization) for p in tuning.early_stopping}
+    if len(policies) == 1:
+        name, optimization = policies.pop()
+        return Objective(name, "min" if optimization == "minimize" else "max")
+    return None

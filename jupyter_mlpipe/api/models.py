@@ -6,13 +6,17 @@ import ast
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ..errors import InvalidArgument, MlpipeError, PackageError
 from ..store.store import LOG, METRICS, PARAMS, STATUS
-from .records import Prediction
+from .records import DeploymentInfo, Prediction
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..builders.base import BuildResult
+    from ..packaging import PackageInfo
     from ..settings import Settings
     from .records import ExperimentInfo
 
@@ -77,7 +81,7 @@ class ModelVerbs:
         format: str = "seldon",
         force: bool = False,
         project: str | None = None,
-    ) -> Any:
+    ) -> PackageInfo:
         """Write the s2i (or MLServer) folder for an experiment's checkpoint.
 
         Args:
@@ -112,6 +116,7 @@ class ModelVerbs:
                     f"experiment {experiment} saved no files in {outputs} — "
                     "nothing to package (did the training code save a checkpoint?)"
                 )
+        self._refuse_replacing_served(name)
         return write_package(
             self.settings.deployments_root,
             name,
@@ -124,6 +129,65 @@ class ModelVerbs:
             force=force,
         )
 
+    # -- a package a deployment serves is never replaced --------------------------------------
+    def _refuse_replacing_served(self, name: str) -> None:
+        """Refuse to write package ``name`` over a folder that a live deployment serves.
+
+        A deployment serves a package when its record's ``folder`` is that folder and its live
+        health is anything but ``stale`` (a health that cannot be read counts as serving).
+
+        Raises:
+            PackageError: naming the deployment and the fix (undeploy it, or another name).
+        """
+        from ..store import DeploymentStore, safe_join, validate_name
+
+        folder = safe_join(self.settings.deployments_root, validate_name(name, "package"))
+        if not folder.exists():
+            return
+        target = folder.resolve()
+        for record in DeploymentStore(self.settings.outputs_root, self.settings.user).list():
+            served = record.get("folder")
+            if not isinstance(served, str) or Path(served).resolve() != target:
+                continue
+            try:
+                health = self._deployer_for(str(record["name"])).status(str(record["name"]))
+            except MlpipeError as exc:
+                health = {"health": "unknown", "detail": str(exc)}
+            if health.get("health") != "stale":
+                where = health.get("url") or record.get("url") or ""
+                raise PackageError(
+                    f"package {name!r} is served by deployment {record['name']!r}"
+                    f" ({health.get('health')}{' at ' + str(where) if where else ''}) — replacing"
+                    f" it would change a running model: `mlpipe undeploy {record['name']}` first,"
+                    " or choose another name (--name)"
+                )
+
+    @overload
+    def build(
+        self,
+        name: str,
+        image: str | None = ...,
+        *,
+        push: bool = ...,
+        backend: str | None = ...,
+        builder: str | None = ...,
+        dry_run: Literal[False] = ...,
+        on_line: Any = ...,
+    ) -> BuildResult: ...
+
+    @overload
+    def build(
+        self,
+        name: str,
+        image: str | None = ...,
+        *,
+        push: bool = ...,
+        backend: str | None = ...,
+        builder: str | None = ...,
+        dry_run: Literal[True],
+        on_line: Any = ...,
+    ) -> str | list[dict[str, Any]]: ...
+
     def build(
         self,
         name: str,
@@ -134,7 +198,7 @@ class ModelVerbs:
         builder: str | None = None,
         dry_run: bool = False,
         on_line: Any = None,
-    ) -> Any:
+    ) -> BuildResult | str | list[dict[str, Any]]:
         """Build (and push) the serving image of a package.
 
         Returns:
@@ -160,6 +224,34 @@ class ModelVerbs:
         impl = make_builder(backend or self.settings.build_backend, self.settings)
         return impl.render(request) if dry_run else impl.build(request, on_line=on_line)
 
+    @overload
+    def deploy(
+        self,
+        name: str,
+        *,
+        backend: str | None = ...,
+        port: int | None = ...,
+        replicas: int = ...,
+        canary: str | None = ...,
+        shadow: str | None = ...,
+        dry_run: Literal[False] = ...,
+        image: str | None = ...,
+    ) -> dict[str, Any]: ...
+
+    @overload
+    def deploy(
+        self,
+        name: str,
+        *,
+        backend: str | None = ...,
+        port: int | None = ...,
+        replicas: int = ...,
+        canary: str | None = ...,
+        shadow: str | None = ...,
+        dry_run: Literal[True],
+        image: str | None = ...,
+    ) -> list[dict[str, Any]]: ...
+
     def deploy(
         self,
         name: str,
@@ -171,7 +263,7 @@ class ModelVerbs:
         shadow: str | None = None,
         dry_run: bool = False,
         image: str | None = None,
-    ) -> Any:
+    ) -> dict[str, Any] | list[dict[str, Any]]:
         """Serve a package: a local server process, or a SeldonDeployment.
 
         Args:
@@ -241,38 +333,27 @@ class ModelVerbs:
         response = predict(url, build_payload(payload))
         return _prediction(response)
 
-    def deployments(self) -> Any:
-        """Every deployment with live health, as a DataFrame (index ``name``)."""
-        import pandas as pd
-
+    def deployment_list(self) -> list[DeploymentInfo]:
+        """Every deployment with live health, by name."""
         from ..store import DeploymentStore
 
-        rows = []
+        infos = []
         for record in DeploymentStore(self.settings.outputs_root, self.settings.user).list():
             try:
                 live = self._deployer_for(record["name"]).status(record["name"])
             except MlpipeError as exc:
                 live = {**record, "health": "unknown", "detail": str(exc)}
-            rows.append(
-                {
-                    k: live.get(k)
-                    for k in (
-                        "name",
-                        "backend",
-                        "health",
-                        "url",
-                        "image",
-                        "folder",
-                        "created",
-                        "detail",
-                    )
-                }
-            )
+            infos.append(DeploymentInfo.from_record(live))
+        return infos
+
+    def deployments(self) -> pd.DataFrame:
+        """Every deployment with live health, as a DataFrame (index ``name``)."""
+        import pandas as pd
+
         columns = ["name", "backend", "health", "url", "image", "folder", "created", "detail"]
+        rows = [info.to_dict() for info in self.deployment_list()]
         frame = pd.DataFrame(rows, columns=columns).set_index("name")
         frame["created"] = pd.to_datetime(frame["created"], unit="s", utc=True, errors="coerce")
-        frame["detail"] = [_text(d) for d in frame["detail"]]
-        frame["image"] = frame["image"].fillna("")
         return frame
 
     def deployment(self, name: str) -> dict[str, Any]:
@@ -282,14 +363,6 @@ class ModelVerbs:
     def undeploy(self, name: str) -> None:
         """Stop serving ``name`` and forget it."""
         self._deployer_for(name).undeploy(name)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
 
 
 def _image_of(lineage: dict[str, Any]) -> str | None:

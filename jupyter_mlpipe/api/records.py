@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from ..store import ExperimentRow, Objective
 
 _BADGE = {
     "succeeded": "#2e7d32",
@@ -26,50 +29,21 @@ def badge(status: str) -> str:
     )
 
 
-@dataclass(frozen=True)
-class ExperimentInfo:
-    """One experiment as the API reports it.
-
-    Attributes:
-        metrics: the last value logged for each metric.
-    """
-
-    id: int
-    group: int
-    project: str
-    status: str
-    params: dict[str, Any]
-    metrics: dict[str, float]
-    path: str
-    attempt: int = 0
-    started: float | None = None
-    finished: float | None = None
-    exit_code: int | None = None
-    message: str = ""
-
-    @property
-    def duration(self) -> float | None:
-        if self.started is None or self.finished is None:
-            return None
-        return self.finished - self.started
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "duration": self.duration}
-
-    def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
-            for k, v in {**self.params, **self.metrics}.items()
-        )
-        return (
-            f"<b>experiment {self.id}</b> (group {self.group}) {badge(self.status)}"
-            f"<table>{rows}</table><small>{html.escape(self.path)}</small>"
-        )
+#: One experiment as the API reports it: the read model's record (see
+#: :class:`jupyter_mlpipe.store.ExperimentRow`): ``metrics`` maps each metric to its last/min/max
+#: summary, ``last(name)`` gives the last finite value.
+ExperimentInfo = ExperimentRow
 
 
 @dataclass(frozen=True)
 class GroupInfo:
-    """One group: its record and how many experiments are in each state."""
+    """One group: its record, how many experiments are in each state, and its best so far.
+
+    Attributes:
+        objective: what the group optimises (None when neither the spec nor the user said).
+        best: the id of the best succeeded experiment by the objective, None without one.
+        best_value: the objective metric's last value of that experiment.
+    """
 
     id: int
     project: str
@@ -83,18 +57,155 @@ class GroupInfo:
     finished: float | None
     message: str
     counts: dict[str, int] = field(default_factory=dict)
+    objective: Objective | None = None
+    best: int | None = None
+    best_value: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["objective"] = self.objective.to_dict() if self.objective else None
+        return data
 
     def _repr_html_(self) -> str:
         counts = ", ".join(f"{n} {s}" for s, n in self.counts.items() if n)
+        best = (
+            f"<br><small>best by {html.escape(str(self.objective))}: experiment {self.best}"
+            f" ({self.best_value:.4g})</small>"
+            if self.best is not None and self.best_value is not None
+            else ""
+        )
         return (
             f"<b>group {self.id}</b> {html.escape(self.name)} {badge(self.status)} "
             f"<small>{html.escape(self.algorithm)} on {html.escape(self.backend)}: "
             f"{html.escape(counts or 'no experiments yet')}</small>"
             + (f"<br><small>{html.escape(self.message)}</small>" if self.message else "")
+            + best
         )
+
+
+@dataclass(frozen=True)
+class StopOutcome:
+    """What a stop request did.
+
+    Attributes:
+        target: ``"group"`` or ``"experiment"``.
+        id: the group or experiment id.
+        stopping: True when running work was asked to stop; False when it had already ended.
+        message: the same as a sentence.
+    """
+
+    target: str
+    id: int
+    stopping: bool
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class GroupDetail:
+    """A group with all its experiments: what the sidebar and the dashboard show.
+
+    Attributes:
+        params: every param name, the ones whose values differ between experiments first.
+        varying: the param names whose values differ between experiments.
+        metrics: every metric name logged so far, in order of first appearance.
+    """
+
+    group: GroupInfo
+    experiments: list[ExperimentRow]
+    params: list[str]
+    varying: list[str]
+    metrics: list[str]
+
+    @classmethod
+    def build(cls, info: GroupInfo, rows: list[ExperimentRow]) -> GroupDetail:
+        first: dict[str, Any] = {}
+        differs: set[str] = set()
+        metrics: dict[str, None] = {}
+        for row in rows:
+            metrics.update(dict.fromkeys(row.metrics))
+            for name, value in row.params.items():
+                if name not in first:
+                    first[name] = value
+                    if row is not rows[0]:
+                        differs.add(name)  # missing from an earlier experiment
+                elif name not in differs and value != first[name]:
+                    differs.add(name)
+        for name in first:
+            if name not in differs and any(name not in row.params for row in rows):
+                differs.add(name)
+        varying = [n for n in first if n in differs]
+        constant = [n for n in first if n not in differs]
+        return cls(info, rows, [*varying, *constant], varying, list(metrics))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.group.to_dict(),
+            "experiments": [row.to_dict() for row in self.experiments],
+            "params": self.params,
+            "varying": self.varying,
+            "metrics": self.metrics,
+            "counts": self.group.counts,
+        }
+
+
+@dataclass(frozen=True)
+class DeploymentInfo:
+    """A deployment with its live health.
+
+    Attributes:
+        health: ``healthy``, ``starting``, ``unhealthy``, ``stale`` or ``unknown``.
+        detail: why it is in that state (the health check's answer, an error).
+        url: where it answers (the local server's base URL or the cluster endpoint).
+        image: the image it runs ("" when served from a folder).
+        folder: the package folder it serves.
+        created: when it was deployed (seconds since the epoch), None when unknown.
+    """
+
+    name: str
+    backend: str
+    health: str
+    url: str
+    image: str
+    folder: str
+    created: float | None
+    detail: str
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> DeploymentInfo:
+        """Build from a deployer's status dict (every field checked: records can be damaged)."""
+
+        def text(key: str, default: str = "") -> str:
+            value = record.get(key)
+            if value is None:
+                return default
+            if isinstance(value, bytes):
+                return value.decode("utf-8", "replace")
+            return str(value)
+
+        raw = record.get("created")
+        created = (
+            float(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
+        )
+        return cls(
+            name=text("name"),
+            backend=text("backend", "local"),
+            health=text("health", "unknown"),
+            url=text("url") or text("endpoint"),
+            image=text("image"),
+            folder=text("folder"),
+            created=created if created is not None and math.isfinite(created) else None,
+            detail=text("detail"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -1,114 +1,84 @@
-"""Building the API's tables (pandas DataFrames) from store records."""
+"""The API's tables for people: pandas DataFrames built from the read model's records.
+
+Nothing here reads a file: rows come from :class:`~jupyter_mlpipe.store.GroupReader`, so a
+DataFrame shows exactly what the REST API, the plots and the widgets show.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import math
+from collections.abc import Sequence
 from typing import Any
 
-from ..store import EXPERIMENT_STATES_ORDER, ExperimentRecord, ExperimentStatus, read_jsonl
-from ..store.store import METRICS
-from .records import ExperimentInfo, GroupInfo
+from ..errors import InvalidArgument
+from ..store import ExperimentRow, GroupRecord
+from ..store.records import STATES_SHOWN
+from .records import GroupInfo
+
+_EXPERIMENT_COLUMNS = ["group", "status", "attempt", "started", "finished", "duration"]
+_GROUP_COLUMNS = ["name", "status", "objective", "algorithm", "backend", "created", "planned"]
 
 
-def metric_summary(folder: Path) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
-    """(last, min, max) value of every metric an experiment logged."""
-    points, _ = read_jsonl(folder / METRICS)
-    last: dict[str, float] = {}
-    lo: dict[str, float] = {}
-    hi: dict[str, float] = {}
-    for point in points:
-        values = point.get("values") if isinstance(point, dict) else None
-        if not isinstance(values, dict):
-            continue
-        for name, value in values.items():
-            if not isinstance(value, (int, float)):
-                continue
-            last[name] = value
-            lo[name] = min(lo.get(name, value), value)
-            hi[name] = max(hi.get(name, value), value)
-    return last, lo, hi
+def experiments_frame(rows: Sequence[ExperimentRow], sort: str | None = None) -> Any:
+    """One row per experiment: status, timing, params and metrics (last, ``.min``, ``.max``).
 
-
-def experiment_info(project: str, rec: ExperimentRecord) -> ExperimentInfo:
-    last, _, _ = metric_summary(Path(rec.path))
-    s = rec.state
-    return ExperimentInfo(
-        id=rec.id,
-        group=rec.group,
-        project=project,
-        status=s.status,
-        params=dict(rec.params),
-        metrics=last,
-        path=rec.path,
-        attempt=s.attempt,
-        started=s.started,
-        finished=s.finished,
-        exit_code=s.exit_code,
-        message=s.message,
-    )
-
-
-def experiments_frame(records: list[ExperimentRecord], sort: str | None = None) -> Any:
-    """One row per experiment: status, timing, params and metrics (last, min, max).
+    A metric whose last value is missing (logged as NaN, inf or null) shows as NaN. An experiment
+    whose records are damaged shows status ``unknown`` with the reason in ``message``.
 
     Args:
         sort: a column name, ``-`` in front for descending (``-accuracy``).
+
+    Raises:
+        InvalidArgument: ``sort`` names no column.
     """
     import pandas as pd
 
-    rows = []
-    for rec in records:
-        last, lo, hi = metric_summary(Path(rec.path))
-        s = rec.state
-        row: dict[str, Any] = {
-            "id": rec.id,
-            "group": rec.group,
+    table = []
+    for row in rows:
+        s = row.state
+        record: dict[str, Any] = {
+            "id": row.id,
+            "group": row.group,
             "status": s.status,
             "attempt": s.attempt,
             "started": _ts(s.started),
             "finished": _ts(s.finished),
             "duration": s.duration,
         }
-        row.update(rec.params)
-        row.update(last)
-        row.update({f"{k}.min": v for k, v in lo.items()})
-        row.update({f"{k}.max": v for k, v in hi.items()})
-        row["message"] = s.message
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        frame = pd.DataFrame(
-            columns=["id", "group", "status", "attempt", "started", "finished", "duration"]
-        )
+        record.update(row.params)
+        for name, summary in row.metrics.items():
+            record[name] = summary.last
+        for name, summary in row.metrics.items():
+            record[f"{name}.min"] = summary.min
+            record[f"{name}.max"] = summary.max
+        record["message"] = s.message
+        table.append(record)
+    frame = pd.DataFrame(table) if table else pd.DataFrame(columns=["id", *_EXPERIMENT_COLUMNS])
     frame = frame.set_index("id")
-    if sort:
-        column = sort.lstrip("-")
-        if column not in frame.columns and column != "id":
-            from ..errors import InvalidArgument
-
-            raise InvalidArgument(
-                f"cannot sort by {column!r}: no such column — columns are"
-                f" {', '.join(map(str, frame.columns))}"
-            )
-        ascending = not sort.startswith("-")
-        if column == "id":
-            return frame.sort_index(ascending=ascending)
-        try:
-            return frame.sort_values(column, ascending=ascending)
-        except TypeError:  # mixed value types (numbers and strings): order by their text
-            return frame.sort_values(column, ascending=ascending, key=lambda c: c.astype(str))
-    return frame
+    return _sorted(frame, sort) if sort else frame
 
 
-def group_counts(states: list[ExperimentStatus]) -> dict[str, int]:
-    """How many experiments are in each state, in table order."""
-    counts = dict.fromkeys(EXPERIMENT_STATES_ORDER, 0)
-    for state in states:
-        counts[state.status] = counts.get(state.status, 0) + 1
-    return counts
+def _sorted(frame: Any, sort: str) -> Any:
+    column = sort.lstrip("-")
+    ascending = not sort.startswith("-")
+    if column == "id":
+        return frame.sort_index(ascending=ascending)
+    if column not in frame.columns:
+        raise InvalidArgument(
+            f"cannot sort by {column!r}: no such column — columns are"
+            f" {', '.join(map(str, frame.columns))}"
+        )
+    try:
+        return frame.sort_values(column, ascending=ascending)
+    except TypeError:  # mixed value types (numbers and strings): order by their text
+        return frame.sort_values(column, ascending=ascending, key=lambda c: c.astype(str))
 
 
-def group_info(record: Any, counts: dict[str, int]) -> GroupInfo:
+def group_info(
+    record: GroupRecord, counts: dict[str, int], best: ExperimentRow | None
+) -> GroupInfo:
+    """The API's record of a group: its record, status counts and current best experiment."""
+    value = best.last(record.objective.metric) if best is not None and record.objective else None
     return GroupInfo(
         id=record.id,
         project=record.project,
@@ -122,10 +92,15 @@ def group_info(record: Any, counts: dict[str, int]) -> GroupInfo:
         finished=record.finished,
         message=record.message,
         counts=counts,
+        objective=record.objective,
+        best=None if best is None else best.id,
+        best_value=value,
+        metadata=dict(record.metadata),
     )
 
 
-def groups_frame(infos: list[GroupInfo]) -> Any:
+def groups_frame(infos: Sequence[GroupInfo]) -> Any:
+    """One row per group (index ``id``) with its objective and status counts."""
     import pandas as pd
 
     rows = [
@@ -133,6 +108,7 @@ def groups_frame(infos: list[GroupInfo]) -> Any:
             "id": g.id,
             "name": g.name,
             "status": g.status,
+            "objective": str(g.objective) if g.objective else "",
             "algorithm": g.algorithm,
             "backend": g.backend,
             "created": _ts(g.created),
@@ -141,26 +117,13 @@ def groups_frame(infos: list[GroupInfo]) -> Any:
         }
         for g in infos
     ]
-    frame = (
-        pd.DataFrame(rows)
-        if rows
-        else pd.DataFrame(
-            columns=[
-                "id",
-                "name",
-                "status",
-                "algorithm",
-                "backend",
-                "created",
-                "planned",
-                *EXPERIMENT_STATES_ORDER,
-            ]
-        )
-    )
-    return frame.set_index("id")
+    columns = ["id", *_GROUP_COLUMNS, *STATES_SHOWN]
+    return (pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)).set_index("id")
 
 
 def _ts(value: float | None) -> Any:
     import pandas as pd
 
-    return pd.NaT if value is None else pd.Timestamp(value, unit="s", tz="UTC")
+    if value is None or not math.isfinite(value):
+        return pd.NaT
+    return pd.Timestamp(value, unit="s", tz="UTC")

@@ -13,7 +13,12 @@ __all__ = ["VERBS", "ArgError", "HelpShown", "build_parser", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``mlpipe``. Returns the exit code (0 ok, 1 failure, 2 usage, 3 not found)."""
+    """Entry point of ``mlpipe``. Returns the exit code.
+
+    0 on success; for an error, its row of :data:`jupyter_mlpipe.errors.ERROR_TABLE` (1 failure,
+    2 bad usage or spec, 3 not found, 5 conflict); a ``sweep --wait`` exits with its group's
+    status (0 succeeded, 1 failed, 4 stopped); 130 when interrupted.
+    """
     from ..errors import MlpipeError
 
     try:
@@ -65,18 +70,31 @@ def _run(args: object) -> int:
     from ..api import Mlpipe
     from ..api.sweeps import EXIT_CODES, Sweep
     from .commands import run_command
+    from .notes import empty_note
     from .render import render
 
     api = Mlpipe()
     if getattr(args, "verb", "") == "build":
         args.on_line = lambda line: print(line, flush=True)  # type: ignore[attr-defined]
+    if getattr(args, "verb", "") == "ship":  # progress on stderr, the outcome on stdout
+        args.on_progress = _print_progress  # type: ignore[attr-defined]
     if getattr(args, "verb", "") == "plot":
         args.terminal = True  # type: ignore[attr-defined]  # no live figures in a terminal
     result = run_command(args, api)  # type: ignore[arg-type]
     if isinstance(result, Sweep):
         return _report_sweep(result, args, EXIT_CODES)
-    render(result, fmt=getattr(args, "format", "table"), dry_format=getattr(args, "output", "yaml"))
+    fmt = getattr(args, "format", "table")
+    note = empty_note(args, api, result)  # type: ignore[arg-type]
+    if note is not None and fmt == "table":
+        print(note)
+        return 0
+    render(result, fmt=fmt, dry_format=getattr(args, "output", "yaml"))
     return 0
+
+
+def _print_progress(event: object) -> None:
+    step = getattr(event, "step", None) or "ship"
+    print(f"{step}: {getattr(event, 'message', '')}", file=sys.stderr, flush=True)
 
 
 def _report_sweep(handle: object, args: object, codes: dict[str, int]) -> int:

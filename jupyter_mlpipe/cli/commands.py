@@ -29,23 +29,22 @@ def _sweep(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
         dry_run=a.dry_run,
         retries=a.retries,
         timeout=a.timeout,
+        objective=a.objective,
     )
 
 
 def _plot(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
     """In a terminal: write PNGs (``--save``, default ``group-N.png``); in a notebook: live."""
     handle = api.handle(a.group, project=a.project)
+    if a.save or getattr(a, "terminal", False):
+        path = a.save or f"group-{a.group}.png"
+        return api.save_plot(a.group, tuple(a.metric), path, project=a.project)
     logged = api.metric_names(a.group, project=a.project)
     unknown = [m for m in a.metric if logged and m not in logged]
     if unknown:
         raise InvalidArgument(
             f"group {a.group} logged no metric {unknown[0]!r} — it logged {', '.join(logged)}"
         )
-    if a.save or getattr(a, "terminal", False):
-        from ..plots import save_png
-
-        path = a.save or f"group-{a.group}.png"
-        return save_png(api, a.group, tuple(a.metric), path, project=a.project)
     return handle.plot(tuple(a.metric))
 
 
@@ -62,20 +61,65 @@ def _config(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
 
 
 def _cluster(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
-    from ..k8s.manifests.cluster import render_cluster
-
-    return render_cluster(
+    return api.cluster_manifests(
         nfs_server=a.nfs_server,
-        namespace=a.namespace or api.settings.namespace,
+        namespace=a.namespace,
         nfs_path=a.nfs_path,
         jupyter_image=a.jupyter_image,
-        settings=api.settings,
     )
+
+
+def _objective(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
+    if a.objective is None:
+        current = api.objective(a.group, project=a.project)
+        return (
+            f"group {a.group} optimises {current}"
+            if current
+            else (
+                f"group {a.group} has no objective — set one: mlpipe objective {a.group} METRIC:max"
+            )
+        )
+    chosen = api.set_objective(a.group, a.objective, project=a.project)
+    return f"group {a.group} now optimises {chosen}"
 
 
 def _undeploy(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
     api.undeploy(a.name)
     return f"deployment {a.name} removed"
+
+
+def _ship(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
+    return api.ship(
+        a.group,
+        experiment=a.experiment,
+        name=a.name,
+        project=a.project,
+        image=a.image,
+        backend=a.backend,
+        metric=a.metric,
+        mode=a.mode,
+        force=a.force,
+        on_progress=getattr(a, "on_progress", None),
+        **_package_options(a),
+    )
+
+
+def _package_options(a: argparse.Namespace) -> dict[str, Any]:
+    """What ``package`` and ``ship`` both take: the model's source, class, files, needs."""
+    return {
+        "source": a.source,
+        "checkpoints": a.checkpoint,
+        "model_class": a.model_class,
+        "requirements": a.requirements,
+    }
+
+
+def _operations(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
+    if a.id is not None:
+        return api.operation(a.id)
+    if a.limit < 1:
+        raise InvalidArgument(f"--limit must be 1 or more, got {a.limit}")
+    return api.operations(a.limit)
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace, Mlpipe, str | None], Any]] = {
@@ -85,17 +129,14 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Mlpipe, str | None], Any]] = {
     "experiments": lambda a, api, t: api.experiments(a.group, project=a.project, sort=a.sort),
     "logs": lambda a, api, t: api.logs(a.experiment, project=a.project, follow=a.follow),
     "plot": _plot,
-    "stop": lambda a, api, t: api.stop(a.group, experiment=a.experiment, project=a.project),
+    "stop": lambda a, api, t: str(api.stop(a.group, experiment=a.experiment, project=a.project)),
     "best": lambda a, api, t: api.best(a.group, a.metric, mode=a.mode, project=a.project),
     "package": lambda a, api, t: api.package(
         a.experiment,
         a.name,
-        source=a.source,
-        checkpoints=a.checkpoint,
-        model_class=a.model_class,
-        requirements=a.requirements,
         format=a.format,
         force=a.force,
+        **_package_options(a),
         project=a.project,
     ),
     "build": lambda a, api, t: api.build(
@@ -120,6 +161,9 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Mlpipe, str | None], Any]] = {
     "predict": lambda a, api, t: api.predict(a.name, a.input),
     "deployments": lambda a, api, t: api.deployments(),
     "undeploy": _undeploy,
+    "objective": _objective,
+    "ship": _ship,
+    "operations": _operations,
     "config": _config,
     "cluster": _cluster,
 }

@@ -9,13 +9,11 @@ from __future__ import annotations
 import argparse
 from typing import Any, NoReturn
 
-from ..errors import MlpipeError
+from ..errors import InvalidArgument
 
 
-class ArgError(MlpipeError):
+class ArgError(InvalidArgument):
     """The command line does not parse; the message is argparse's, with the usage line."""
-
-    exit_code = 2
 
 
 class HelpShown(Exception):
@@ -78,6 +76,10 @@ def _sweep_verbs(sub: Any) -> None:
     p.add_argument("--backend", choices=["local", "kubernetes"], help="where experiments run")
     p.add_argument("--wait", action="store_true", help="wait for the group, showing progress")
     p.add_argument("--retries", type=int, default=0, help="re-runs of a failed experiment")
+    p.add_argument(
+        "--objective",
+        help="what the sweep optimises, METRIC:min|max (default: the spec's hptuning metric)",
+    )
     p.add_argument("--timeout", type=float, help="seconds before an experiment is timed out")
     _common(p)
     _dry(p)
@@ -105,10 +107,16 @@ def _sweep_verbs(sub: Any) -> None:
     p.add_argument("group", type=int, nargs="?")
     p.add_argument("--experiment", "-e", type=int, help="stop this experiment only")
     _common(p)
-    p = sub.add_parser("best", help="the winning experiment of a group by a metric")
+    p = sub.add_parser("best", help="the winning experiment of a group (by its objective)")
     p.add_argument("group", type=int)
-    p.add_argument("--metric", "-m", required=True)
-    p.add_argument("--mode", choices=["min", "max"], default="max")
+    p.add_argument("--metric", "-m", help="rank by this metric (default: the group's objective)")
+    p.add_argument(
+        "--mode", choices=["min", "max"], help="min or max (default: the objective's direction)"
+    )
+    _common(p)
+    p = sub.add_parser("objective", help="show or set what a group optimises (METRIC:min|max)")
+    p.add_argument("group", type=int)
+    p.add_argument("objective", nargs="?", help="e.g. accuracy:max or loss:min (omit to show)")
     _common(p)
 
 
@@ -116,14 +124,18 @@ def _format(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
 
-def _model_verbs(sub: Any) -> None:
-    p = sub.add_parser("package", help="write the Seldon s2i folder for an experiment")
-    p.add_argument("experiment", type=int)
-    p.add_argument("--name", required=True, help="package name (a DNS-1123 label)")
+def _package_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", help="folder with the model class (default: the project folder)")
     p.add_argument("--checkpoint", action="append", help="file to copy (repeatable)")
     p.add_argument("--model-class", help="the model class (CLASS.py defines class CLASS)")
     p.add_argument("--requirements", help="requirements file for the serving image")
+
+
+def _model_verbs(sub: Any) -> None:
+    p = sub.add_parser("package", help="write the Seldon s2i folder for an experiment")
+    p.add_argument("experiment", type=int)
+    p.add_argument("--name", required=True, help="package name (a DNS-1123 label)")
+    _package_options(p)
     p.add_argument("--format", choices=["seldon", "mlserver"], default="seldon")
     p.add_argument("--force", action="store_true", help="replace an existing package")
     _common(p)
@@ -153,6 +165,34 @@ def _model_verbs(sub: Any) -> None:
     p.add_argument("name")
 
 
+def _ship_verbs(sub: Any) -> None:
+    p = sub.add_parser(
+        "ship",
+        help="best → package → build (when needed) → deploy, as one recorded operation",
+        description="Ship a group's best experiment (by its objective, or --metric/--mode) or"
+        " the one given with --experiment: package it, build its image when the deploy backend"
+        " needs one (or --image is given), and deploy it. Progress goes to stderr; the"
+        " operation stays readable with `mlpipe operations`.",
+    )
+    p.add_argument("group", type=int, nargs="?", help="ship this group's best experiment")
+    p.add_argument("--experiment", "-e", type=int, help="ship this experiment instead")
+    p.add_argument("--name", help="package and deployment name (default: PROJECT-gG-eE)")
+    p.add_argument("--metric", "-m", help="rank by this metric (default: the group's objective)")
+    p.add_argument("--mode", choices=["min", "max"], help="best is the smallest or largest")
+    p.add_argument("--image", help="build this image (default: only when the backend needs one)")
+    p.add_argument("--backend", choices=["local", "seldon"], help="where to deploy")
+    _package_options(p)
+    p.add_argument(
+        "--force", action="store_true", help="replace an existing package (never a served one)"
+    )
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    _common(p)
+    p = sub.add_parser("operations", help="recorded operations (ship), newest first, or one")
+    p.add_argument("id", nargs="?", help="one operation's id")
+    p.add_argument("--limit", type=int, default=20, help="how many to list (default: 20)")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+
+
 def _admin_verbs(sub: Any) -> None:
     p = sub.add_parser("config", help="show settings and their sources, or set one")
     p.add_argument("key", nargs="?")
@@ -171,12 +211,13 @@ def build_parser(prog: str = "mlpipe") -> argparse.ArgumentParser:
     parser = _Parser(
         prog=prog,
         description="From notebook to production: sweep, watch, pick, "
-        "package, build, deploy, predict.",
+        "package, build, deploy (or all three: ship), predict.",
     )
     sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     sub.required = True
     _sweep_verbs(sub)
     _model_verbs(sub)
+    _ship_verbs(sub)
     _admin_verbs(sub)
     return parser
 

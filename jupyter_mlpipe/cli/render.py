@@ -34,6 +34,8 @@ def render(
             out.flush()
     elif hasattr(result, "to_csv") and hasattr(result, "to_string"):  # a DataFrame
         _frame(result, out, fmt)
+    elif _operations(result):
+        _operation_lines(result, out, fmt)
     elif isinstance(result, list) and result and all(isinstance(r, dict) for r in result):
         if set(result[0]) >= {"name", "value", "source"}:  # settings
             for r in result:
@@ -48,7 +50,7 @@ def render(
                 end="",
             )
     elif isinstance(result, list) and not result:
-        print("nothing to show", file=out)
+        print("[]" if fmt == "json" else "nothing to show", file=out)
     elif isinstance(result, dict):
         print(json.dumps(result, indent=2, default=str), file=out)
     elif hasattr(result, "to_dict"):
@@ -81,3 +83,28 @@ def _record(record: Any, out: TextIO) -> None:
             print(f"  {name:>6}  {p:.4f}", file=out)
         return
     print(json.dumps(data, indent=2, default=str), file=out)
+
+
+def _operations(result: Any) -> bool:
+    """An operation record (or a list of them): a ``to_dict`` with ``steps`` and ``action``."""
+    items = result if isinstance(result, list) else [result]
+    return bool(items) and all(
+        hasattr(r, "to_dict") and {"steps", "action"} <= set(r.to_dict()) for r in items
+    )
+
+
+def _operation_lines(result: Any, out: TextIO, fmt: str) -> None:
+    if fmt == "json":
+        data = [r.to_dict() for r in result] if isinstance(result, list) else result.to_dict()
+        print(json.dumps(data, indent=2), file=out)
+        return
+    import datetime as dt
+
+    for record in result if isinstance(result, list) else [result]:
+        data = record.to_dict()
+        when = dt.datetime.fromtimestamp(data["created"]).strftime("%Y-%m-%d %H:%M:%S")
+        print(f"operation {data['id']}  {data['action']}  {data['status']}  {when}", file=out)
+        for step in data["steps"]:
+            print(f"  {step['name']:8} {step['status']:10} {step['message']}", file=out)
+        if data["error"] and data["status"] != "succeeded":
+            print(f"  {data['error']['type']}: {data['error']['message']}", file=out)

@@ -20,7 +20,7 @@ from subprocess import Popen
 from typing import Any
 
 from .. import proc
-from ..errors import DeployError, NotFound, StoreError
+from ..errors import Conflict, DeployError, NotFound, StoreError
 from ..settings import Settings
 from ..store import DeploymentStore, validate_name
 from .base import HEALTHY, STALE, STARTING, UNHEALTHY, Deployer, DeploySpec
@@ -142,7 +142,7 @@ class LocalDeployer(Deployer):
         except (NotFound, StoreError):  # none, or an unreadable one a redeploy replaces
             return
         if proc.pid_alive(previous.get("pid"), previous.get("create_time")):
-            raise DeployError(f"deployment {name!r} already runs at {previous.get('url')} — "
+            raise Conflict(f"deployment {name!r} already runs at {previous.get('url')} — "
                               f"`mlpipe undeploy {name}` first, or pick another name")
         self.store.remove(name)
 

@@ -9,6 +9,7 @@ early-stopping policies. Everything it needs after a restart is rebuilt from the
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -31,8 +32,8 @@ from ..store import (
     ExperimentStatus,
     GroupRecord,
     Store,
-    read_jsonl,
 )
+from ..store.metrics import MetricLine, finite_or_none, read_lines
 from ..store.store import METRICS
 from .launch import make_launch
 
@@ -121,15 +122,12 @@ class Driver:
                 chosen = {k: v for k, v in rec.params.items() if k in searched}
                 suggestions.append(Suggestion(number=number, params=chosen))
                 continue
-            points, _ = read_jsonl(Path(rec.path) / METRICS)
-            values = [p for p in points if isinstance(p, dict)]
-            value = self._final_value(values)
+            lines, _ = read_lines(Path(rec.path) / METRICS)
+            value = self._final_value(lines)
             inter = {
-                int(p["step"]): float(p["values"][self.target[0]])
-                for p in values
-                if self.target
-                and p.get("step") is not None
-                and self.target[0] in p.get("values", {})
+                line.step: line.values[self.target[0]]
+                for line in lines
+                if self.target and line.step is not None and self.target[0] in line.values
             }
             history.append(
                 CompletedTrial(
@@ -143,13 +141,11 @@ class Driver:
             )
         return history, pending, suggestions
 
-    def _final_value(self, points: list[dict[str, Any]]) -> float | None:
+    def _final_value(self, lines: list[MetricLine]) -> float | None:
         if not self.target:
             return None
-        vals = [
-            p["values"][self.target[0]] for p in points if self.target[0] in p.get("values", {})
-        ]
-        return float(vals[-1]) if vals else None
+        vals = [line.values[self.target[0]] for line in lines if self.target[0] in line.values]
+        return finite_or_none(vals[-1]) if vals else None
 
     # -- the loop -----------------------------------------------------------------------------
     def run(self) -> GroupRecord:
@@ -249,6 +245,8 @@ class Driver:
         )
         if update.status == STOPPED and not status.reason:
             final = final.evolve(reason="user")
+        if update.exit_code is not None:
+            note_exit(self.store, eid, status.attempt, update.exit_code)
         if retry:
             assert live is not None
             self.store.log_event(
@@ -270,7 +268,7 @@ class Driver:
             self._read_metrics_of(eid, live)
             self.search.tell(
                 live.number,
-                live.last.get(self.target[0]) if self.target else None,
+                finite_or_none(live.last.get(self.target[0], math.nan)) if self.target else None,
                 failed=update.status != SUCCEEDED,
             )
 
@@ -289,16 +287,14 @@ class Driver:
             self._read_metrics_of(eid, self.live[eid])
 
     def _read_metrics_of(self, eid: int, live: _Live) -> None:
-        points, live.offset = read_jsonl(
+        lines, live.offset = read_lines(
             self.store.group_dir(self.group.id) / str(eid) / METRICS, live.offset
         )
-        for point in points:
-            if not isinstance(point, dict) or not isinstance(point.get("values"), dict):
-                continue
-            live.last.update(point["values"])
-            self._check_point(eid, live, point)
+        for line in lines:
+            live.last.update(line.values)
+            self._check_point(eid, live, line)
 
-    def _check_point(self, eid: int, live: _Live, point: dict[str, Any]) -> None:
+    def _check_point(self, eid: int, live: _Live, line: MetricLine) -> None:
         policies = self.spec.hptuning.early_stopping if self.spec.hptuning else ()
         if policies and not self.early_stopped:
             hit = early_stop_reached(policies, live.last)
@@ -311,10 +307,10 @@ class Driver:
                     metric=hit.metric,
                     value=live.last.get(hit.metric),
                 )
-        step = point.get("step")
-        if self.target and step is not None and self.target[0] in point["values"]:
-            value = float(point["values"][self.target[0]])
-            live.intermediate[int(step)] = value
+        step = line.step
+        value = line.values.get(self.target[0], math.nan) if self.target else math.nan
+        if step is not None and math.isfinite(value):
+            live.intermediate[step] = value
             status = self.store.read_status(eid)
             if (
                 status.status == RUNNING
@@ -375,3 +371,12 @@ def mark_lost(store: Store, eid: int, status: ExperimentStatus, why: str) -> Non
     store.write_status(
         eid, status.evolve(status=STOPPED, finished=time.time(), reason=LOST, message=why)
     )
+
+
+def note_exit(store: Store, eid: int, attempt: int, code: int) -> None:
+    """Note an attempt's exit code before its status record (best effort: the note is what
+    survives a full disk, see :meth:`Store.mark_exit`)."""
+    try:
+        store.mark_exit(eid, attempt, code)
+    except OSError:
+        pass

@@ -3,7 +3,9 @@
 IPython's ``%config`` magic finds configurables by class name, so the class is named ``Mlpipe``
 (like the API it configures). It has one trait per setting of
 :data:`jupyter_mlpipe.settings.REGISTRY`, ``None`` meaning "not overridden"; values are parsed and
-checked by :class:`~jupyter_mlpipe.settings.Settings` when the API is rebuilt.
+checked by :class:`~jupyter_mlpipe.settings.Settings` when the API is rebuilt. ``project`` is
+the exception that is also saved in the config file (see ``MlpipeMagics._keep_project``), so a
+notebook keeps its project across a kernel restart.
 """
 
 from __future__ import annotations

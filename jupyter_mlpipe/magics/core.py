@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from ..cli.commands import run_command
 from ..cli.grammar import ArgError, HelpShown, build_parser
+from ..cli.notes import empty_note
 from ..errors import MlpipeError, SpecError
 from .complete import Completer, _subparsers
 from .config import Mlpipe as MlpipeConfig
@@ -71,6 +73,7 @@ class MlpipeMagics(Magics):
         self._base = getattr(api, "settings", None)
         self._api = api
         self._factory = factory
+        self._saving = False  # True while `%mlpipe config KEY VALUE` mirrors a saved value
         self.config_object.observe(self._settings_changed)
         self.parser = notebook_parser()
         self.completer = Completer(lambda: self.api, self.parser)
@@ -87,6 +90,22 @@ class MlpipeMagics(Magics):
 
     def _settings_changed(self, change: Any) -> None:
         self._api = None  # rebuilt on next use, with the new overrides
+        if change["name"] == "project" and change["new"] is not None and not self._saving:
+            self._keep_project(change["new"])
+
+    def _keep_project(self, project: str) -> None:
+        """``%config Mlpipe.project = X`` is saved too, so a restarted kernel keeps it."""
+        from ..settings import Settings
+
+        try:
+            path = self.api.set_config("project", project)  # says so when it has no sweeps
+            where = Settings.load().sources["project"]
+        except (MlpipeError, UsageError) as exc:
+            print(f"mlpipe: {exc}", file=sys.stderr)
+            return
+        print(f"project = {project} (saved in {path}: a restarted kernel keeps it)")
+        if where.startswith("environment"):
+            print(f"note: after a restart the {where} wins over the config file")
 
     @line_cell_magic
     def mlpipe(self, line: str, cell: str | None = None) -> Any:
@@ -137,16 +156,29 @@ class MlpipeMagics(Magics):
                 raise UsageError("%%mlpipe sweep needs the polyaxonfile as the cell body")
         if args.verb == "config" and args.key is not None and args.value is not None:
             self._check_setting(args.key)
+        if args.verb == "ship":  # progress lines under the cell while it runs
+            args.on_progress = _print_progress
         result = run_command(args, self.api, cell)
         if args.verb == "config" and args.key is not None and args.value is not None:
             # the value is saved in the config file; the session override keeps %config in step
-            setattr(self.config_object, args.key, args.value)
+            self._saving = True
+            try:
+                setattr(self.config_object, args.key, args.value)
+            finally:
+                self._saving = False
+        note = empty_note(args, self.api, result)
+        if note is not None:
+            print(note)
         return result
 
     def _check_setting(self, key: str) -> None:
         if not self.config_object.has_trait(key):
             names = ", ".join(sorted(self.config_object.trait_names(config=True)))
             raise UsageError(f"unknown setting {key!r} — known: {names}")
+
+
+def _print_progress(event: Any) -> None:
+    print(f"{event.step or 'ship'}: {event.message}", flush=True)
 
 
 _HELP_INTRO = MlpipeMagics.mlpipe.__doc__ or ""
@@ -161,6 +193,7 @@ def _help() -> str:
         f"{_HELP_INTRO}\n\nUsage: %mlpipe VERB [options]   (%mlpipe VERB --help for a verb)\n\n"
         f"Verbs:\n{verbs}\n\nExamples:\n  %mlpipe groups\n  df = %mlpipe experiments 3\n"
         "  %mlpipe plot 3 --metric loss --metric accuracy\n  %mlpipe dashboard 3\n"
+        "  %mlpipe ship 3\n"
         "  %%mlpipe sweep --name demo --wait\n  <polyaxonfile YAML>\n\n"
         "Settings: %mlpipe config [KEY VALUE], or %config Mlpipe.KEY = 'value'."
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 from .decimate import decimate, envelope_indices
 from .live import MIN_INTERVAL, GroupSource, LivePlot, MetricsSource
 from .params import params_figure, params_png
-from .series import SeriesStore, default_mode
+from .series import SeriesStore
 from .show import DisplayPublisher, frontend_attached, group_params_png, live_plot, save_png
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "MetricsSource",
     "SeriesStore",
     "decimate",
-    "default_mode",
     "envelope_indices",
     "frontend_attached",
     "group_params_png",

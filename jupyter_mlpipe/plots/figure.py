@@ -153,8 +153,9 @@ class MetricFigure:
         if self.xlim and self.ylim:
             self.axes.set_xlim(*self.xlim)
             self.axes.set_ylim(*self.ylim)
-        mode = store.modes.get(self.metric, "min")
-        title = f"{self.metric} ({mode})" + (f" — best #{best}" if best is not None else "")
+        title = self.metric + (
+            f" — best #{best} by {store.objective}" if best is not None and store.objective else ""
+        )
         self.axes.set_title(title, fontsize="medium")
         self.best = best
         self.canvas.draw()

@@ -35,6 +35,9 @@ class MetricsSource(Protocol):
     def finished(self) -> bool:
         """True once no more points will come (the group reached a terminal status)."""
 
+    def best(self) -> tuple[int | None, str | None]:
+        """The experiment to highlight and the objective it is best by (None, None: none)."""
+
 
 class GroupSource:
     """A :class:`MetricsSource` over a group of the Python API (``Mlpipe``).
@@ -65,6 +68,10 @@ class GroupSource:
         # the group record alone (the handle's status), not the per-experiment counts
         return str(self.api.handle(self.group, project=self.project).status()) in TERMINAL
 
+    def best(self) -> tuple[int | None, str | None]:
+        info = self.api.group(self.group, project=self.project)
+        return info.best, (str(info.objective) if info.objective else None)
+
 
 class LivePlot:
     """Figures for ``metrics`` that follow ``source`` until it finishes.
@@ -74,7 +81,6 @@ class LivePlot:
         metrics: metric names, one figure each.
         publish: called with ``(metric, png, final)`` for every changed figure.
         interval: seconds between refreshes (raised to 0.5 if lower).
-        modes: ``{metric: "min" | "max"}`` deciding which experiment is best.
         size: figure size in inches.
     """
 
@@ -85,7 +91,6 @@ class LivePlot:
         publish: Publisher,
         *,
         interval: float = MIN_INTERVAL,
-        modes: Mapping[str, str] | None = None,
         size: tuple[float, float] = (6.4, 3.6),
     ) -> None:
         if not metrics:
@@ -93,7 +98,7 @@ class LivePlot:
         self.source = source
         self.publish = publish
         self.interval = max(MIN_INTERVAL, interval)
-        self.store = SeriesStore(metrics, modes)
+        self.store = SeriesStore(metrics)
         self.figures = {m: MetricFigure(m, size=size) for m in metrics}
         self.error: BaseException | None = None
         self.refreshes = 0
@@ -138,6 +143,9 @@ class LivePlot:
         if restarted:
             self.store.forget(restarted)
         self.store.add(points)
+        best = getattr(self.source, "best", None)
+        if best is not None:
+            self.store.highlight, self.store.objective = best()
 
     def start(self) -> LivePlot:
         """Start the refresh thread (once); returns self."""

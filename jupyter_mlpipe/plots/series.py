@@ -82,16 +82,17 @@ class SeriesStore:
 
     Args:
         metrics: the metric names to keep (others are ignored); None keeps every metric seen.
-        modes: ``{metric: "min" | "max"}``; a metric not listed is "min" when its name
-            mentions loss or error, else "max".
+
+    Attributes:
+        highlight: the experiment drawn as the best — the group's best by its objective, set by
+            whoever knows it (nothing here guesses a direction from a metric's name).
+        objective: the group's objective as text (``accuracy:max``), shown in titles.
     """
 
-    def __init__(
-        self, metrics: Sequence[str] | None = None, modes: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, metrics: Sequence[str] | None = None) -> None:
         self.keep_all = metrics is None
-        self.given_modes = dict(modes or {})
-        self.modes: dict[str, str] = {}
+        self.highlight: int | None = None
+        self.objective: str | None = None
         self.lines: dict[str, dict[int, Line]] = {}
         for metric in metrics or ():
             self._track(metric)
@@ -102,7 +103,6 @@ class SeriesStore:
         return list(self.lines)
 
     def _track(self, metric: str) -> None:
-        self.modes[metric] = self.given_modes.get(metric) or default_mode(metric)
         self.lines[metric] = {}
 
     def add(self, points: Mapping[Any, Mapping[str, Iterable[Any]]]) -> int:
@@ -135,13 +135,9 @@ class SeriesStore:
         return dirty
 
     def best(self, metric: str) -> int | None:
-        """The experiment whose best value of ``metric`` wins under the metric's mode."""
+        """The highlighted experiment when it has a line of ``metric``, else None."""
         lines = self.lines.get(metric) or {}
-        if not lines:
-            return None
-        if self.modes[metric] == "min":
-            return min(lines, key=lambda e: (lines[e].low, e))
-        return max(lines, key=lambda e: (lines[e].high, -e))
+        return self.highlight if self.highlight in lines else None
 
     def limits(self, metric: str) -> tuple[tuple[float, float], tuple[float, float]] | None:
         """``((xmin, xmax), (ymin, ymax))`` over all lines of ``metric``, padded when flat."""
@@ -161,9 +157,3 @@ def _pad(low: float, high: float, margin: float) -> tuple[float, float]:
         return low - half, high + half
     extra = (high - low) * margin
     return low - extra, high + extra
-
-
-def default_mode(metric: str) -> str:
-    """ "min" for metrics that name a loss or an error, "max" otherwise."""
-    lowered = metric.lower()
-    return "min" if any(word in lowered for word in ("loss", "error", "mse", "mae")) else "max"

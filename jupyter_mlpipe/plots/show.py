@@ -15,7 +15,6 @@ from typing import Any
 
 from .live import MIN_INTERVAL, GroupSource, LivePlot
 from .params import params_png
-from .series import default_mode
 
 
 def _shell() -> Any:
@@ -63,7 +62,6 @@ def live_plot(
     metrics: Sequence[str],
     *,
     project: str | None = None,
-    modes: Mapping[str, str] | None = None,
     interval: float = MIN_INTERVAL,
     wait: bool = False,
 ) -> LivePlot:
@@ -73,7 +71,6 @@ def live_plot(
         api: the ``Mlpipe`` API object.
         group: the group id.
         metrics: metric names, one figure each.
-        modes: ``{metric: "min" | "max"}`` deciding the highlighted best line.
         interval: seconds between refreshes (at least 0.5).
         wait: block until the group finishes (the picture keeps updating meanwhile); useful
             in notebooks executed headlessly, so the final picture is in the cell's output.
@@ -83,7 +80,7 @@ def live_plot(
     """
     publisher = DisplayPublisher()
     plot = LivePlot(
-        GroupSource(api, int(group), project), metrics, publisher, interval=interval, modes=modes
+        GroupSource(api, int(group), project), metrics, publisher, interval=interval
     )
     if not frontend_attached():
         source = plot.source
@@ -136,11 +133,10 @@ def group_params_png(
     Raises:
         ValueError: no experiment logged ``metric`` yet.
     """
-    mode = mode or default_mode(metric)
-    frame = api.experiments(int(group), project=project)
-    rows = []
-    for eid in frame.index:
-        info = api.experiment(int(eid), project=project)
-        if metric in info.metrics:
-            rows.append((int(eid), info.params, float(info.metrics[metric])))
-    return params_png(rows, metric, mode)
+    objective = api.resolve_objective(int(group), metric, mode, project=project)
+    rows = [
+        (row.id, dict(row.params), value)
+        for row in api.experiment_rows(int(group), project=project)
+        if (value := row.last(metric)) is not None
+    ]
+    return params_png(rows, metric, objective.mode)

@@ -2,8 +2,8 @@
 
 Enabled on install by ``etc/jupyter/jupyter_server_config.d/jupyter_mlpipe.json``. Loading it
 creates one :class:`~jupyter_mlpipe.api.Mlpipe` (settings from the server's environment, as for
-the CLI; the repos root defaults to the server's root folder) and one
-:class:`.operations.Operations` runner, and registers the handlers of :mod:`.handlers` under
+the CLI; the repos root defaults to the server's root folder; long work such as ship runs in the
+API's own background threads) and registers the handlers of :mod:`.handlers` under
 ``<base_url>/mlpipe/api/``. The routes are described in ``openapi.yaml`` (served at
 ``mlpipe/api/openapi.json``).
 """
@@ -21,12 +21,10 @@ def _load_jupyter_server_extension(server_app: Any) -> None:
     """Create the API object and register the handlers on the server's web application."""
     from ..api import Mlpipe
     from .handlers import setup_handlers
-    from .operations import Operations, OperationStore
 
     api = Mlpipe(_settings(server_app))
     settings = api.settings
-    operations = Operations(api, OperationStore(settings.outputs_root, settings.user))
-    setup_handlers(server_app.web_app, api, operations)
+    setup_handlers(server_app.web_app, api)
     server_app.log.info(
         "jupyter-mlpipe API at %smlpipe/api/ (outputs root %s, user %s)",
         server_app.web_app.settings.get("base_url", "/"),

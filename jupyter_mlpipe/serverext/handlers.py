@@ -10,7 +10,6 @@ cookie-authenticated mutations. Errors leave through :func:`.errors.http_error` 
 from __future__ import annotations
 
 import asyncio
-import collections
 import functools
 import json
 from collections.abc import Callable
@@ -23,17 +22,10 @@ from jupyter_server.utils import url_path_join
 from tornado.web import HTTPError
 
 from ..errors import MlpipeError, StoreError
-from ..store import Store
 from . import requests as rq
-from . import views
 from .errors import BadRequest, http_error
-from .operations import OperationRequest, Operations
-from .serialize import frame_records, jsonable
-from .table import TableCache
 
 API_SETTING = "mlpipe.api"
-OPERATIONS_SETTING = "mlpipe.operations"
-TABLES_SETTING = "mlpipe.tables"
 PREFIX = "mlpipe/api"
 _OPENAPI = Path(__file__).with_name("openapi.yaml")
 
@@ -45,10 +37,6 @@ class MlpipeHandler(APIHandler):
     def api(self) -> Any:
         return self.settings[API_SETTING]
 
-    @property
-    def operations(self) -> Operations:
-        return self.settings[OPERATIONS_SETTING]
-
     async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a blocking API call in the default thread pool."""
         loop = asyncio.get_running_loop()
@@ -57,6 +45,16 @@ class MlpipeHandler(APIHandler):
     def reply(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.finish(_dumps(data))
+
+    async def reply_encoded(self, build: Callable[[], Any], status: int = 200) -> None:
+        """Build (calling the API) and encode a large answer in a worker thread, then send it.
+
+        Turning a thousand records into JSON takes milliseconds of CPU: off the event loop, so
+        other requests (and the server's own status checks) are never stalled by it.
+        """
+        body = await self.call(lambda: _dumps(build()))
+        self.set_status(status)
+        self.finish(body)
 
     def body(self) -> dict[str, Any]:
         return rq.parse_body(self.request.body or b"")
@@ -97,37 +95,18 @@ def _dumps(data: Any) -> bytes:
 class GroupsHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        frame = await self.call(self.api.groups, project=self.project())
-        self.reply({"groups": frame_records(frame)})
+        project = self.project()
+        await self.reply_encoded(
+            lambda: {"groups": [info.to_dict() for info in self.api.group_list(project=project)]}
+        )
 
 
 class GroupHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def get(self, group: str) -> None:
         gid, project = rq.parse_id(group, "group"), self.project()
-        tables = self.settings[TABLES_SETTING]
-        record, (rows, params, metrics) = await self.call(
-            _group_and_rows, self.api, tables, gid, project
-        )
-        counts = views.status_counts(rows)
-        self.reply(
-            {
-                "group": {**jsonable(record), "counts": counts},
-                "experiments": rows,
-                "params": params,
-                "metrics": metrics,
-                "counts": counts,
-            }
-        )
-
-
-def _group_and_rows(api: Any, tables: TableCache, gid: int, project: str | None) -> tuple:
-    # The record is read (and repaired if its supervisor died) through the API; the rows come
-    # from the incremental table over the same folder.
-    record = api.handle(gid, project=project).record()
-    settings = api.settings
-    store = Store(settings.outputs_root, settings.user, project or settings.project)
-    return record, tables.get(store.group_dir(gid)).rows()
+        # read, shape and encode in one worker-thread hop (a 1,000-row group takes milliseconds)
+        await self.reply_encoded(lambda: self.api.group_detail(gid, project=project).to_dict())
 
 
 class GroupMetricsHandler(MlpipeHandler):
@@ -141,32 +120,37 @@ class GroupMetricsHandler(MlpipeHandler):
             if after is None:
                 raise
             raise BadRequest(str(exc)) from exc  # the cursor was not one the server sent
-        self.reply(
-            {
-                "group": gid,
-                "cursor": batch.cursor,
-                "points": views.metric_points(batch.points),
-                "reset": sorted(int(e) for e in getattr(batch, "reset", ())),
-            }
-        )
+        await self.reply_encoded(lambda: {"group": gid, **batch.to_dict()})
 
 
 class GroupStopHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def post(self, group: str) -> None:
         gid, project = rq.parse_id(group, "group"), self.project()
-        await self.call(self.api.stop, gid, project=project)
-        self.reply({"group": gid, "stopping": True}, status=202)
+        outcome = await self.call(self.api.stop, gid, project=project)
+        self.reply({"group": gid, **outcome.to_dict()}, status=202 if outcome.stopping else 200)
 
 
 class GroupBestHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def get(self, group: str) -> None:
         gid, project = rq.parse_id(group, "group"), self.project()
-        metric = rq.metric(self.get_query_argument("metric", None))
-        mode = rq.mode(self.get_query_argument("mode", "max"))
-        info = await self.call(self.api.best, gid, metric, mode=mode, project=project)
-        self.reply({"experiment": jsonable(info), "metric": metric, "mode": mode})
+        raw_metric = self.get_query_argument("metric", None)
+        metric = None if raw_metric is None else rq.metric(raw_metric)
+        raw_mode = self.get_query_argument("mode", None)
+        mode = None if raw_mode is None else rq.mode(raw_mode)
+        objective = await self.call(self.api.resolve_objective, gid, metric, mode, project)
+        info = await self.call(
+            self.api.best, gid, objective.metric, mode=objective.mode, project=project
+        )
+        self.reply(
+            {
+                "experiment": info.to_dict(),
+                "metric": objective.metric,
+                "mode": objective.mode,
+                "objective": objective.to_dict(),
+            }
+        )
 
 
 class ExperimentLogsHandler(MlpipeHandler):
@@ -174,29 +158,24 @@ class ExperimentLogsHandler(MlpipeHandler):
     async def get(self, experiment: str) -> None:
         eid, project = rq.parse_id(experiment, "experiment"), self.project()
         tail = rq.parse_int(self.get_query_argument("tail", None), "tail", 200, 1, 10_000)
-        lines = await self.call(_tail, self.api, eid, project, tail)
+        lines = await self.call(self.api.log_tail, eid, tail, project=project)
         self.reply({"experiment": eid, "lines": lines})
-
-
-def _tail(api: Any, eid: int, project: str | None, count: int) -> list[str]:
-    return [
-        line.rstrip("\n")
-        for line in collections.deque(api.logs(eid, project=project), maxlen=count)
-    ]
 
 
 class ExperimentStopHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def post(self, experiment: str) -> None:
         eid, project = rq.parse_id(experiment, "experiment"), self.project()
-        await self.call(self.api.stop, experiment=eid, project=project)
-        self.reply({"experiment": eid, "stopping": True}, status=202)
+        outcome = await self.call(self.api.stop, experiment=eid, project=project)
+        self.reply(
+            {"experiment": eid, **outcome.to_dict()}, status=202 if outcome.stopping else 200
+        )
 
 
 class SweepsHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def post(self) -> None:
-        body = self.body()
+        body = rq.only(self.body(), rq.SWEEP_FIELDS, "sweep")
         text = rq.field(body, "spec", str)
         file = rq.field(body, "file", str)
         if (text is None) == (file is None):
@@ -205,6 +184,7 @@ class SweepsHandler(MlpipeHandler):
         kwargs: dict[str, Any] = {
             "name": None if name is None else rq.name(name, "sweep"),
             "project": None if body.get("project") is None else rq.name(body["project"], "project"),
+            "objective": rq.field(body, "objective", str),
         }
         if file is not None:
             kwargs["file"] = rq.path_under(self.api.settings.repos_root, file, "file")
@@ -212,33 +192,34 @@ class SweepsHandler(MlpipeHandler):
             kwargs["text"] = text
         sweep = await self.call(self.api.sweep, **kwargs)
         info = await self.call(self.api.group, sweep.group, project=kwargs["project"])
-        self.reply({"group": jsonable(info)}, status=201)
+        self.reply({"group": info.to_dict()}, status=201)
 
 
 class OperationsHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        records = await self.call(self.operations.store.list)
-        self.reply({"operations": records})
+        records = await self.call(self.api.operations)
+        self.reply({"operations": [r.to_dict() for r in records]})
 
     @tornado.web.authenticated
     async def post(self) -> None:
-        request = OperationRequest.parse(self.body(), self.api.settings.repos_root)
-        record = await self.call(self.operations.submit, request)
-        self.reply(record, status=202)
+        kwargs = rq.ship_request(self.body(), self.api.settings.repos_root)
+        record = await self.call(self.api.ship, wait=False, **kwargs)
+        self.reply(record.to_dict(), status=202)
 
 
 class OperationHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def get(self, op_id: str) -> None:
-        self.reply(await self.call(self.operations.store.get, op_id))
+        record = await self.call(self.api.operation, op_id)  # the API checks the id
+        self.reply(record.to_dict())
 
 
 class DeploymentsHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        frame = await self.call(self.api.deployments)
-        self.reply({"deployments": frame_records(frame)})
+        infos = await self.call(self.api.deployment_list)
+        self.reply({"deployments": [info.to_dict() for info in infos]})
 
 
 class DeploymentHandler(MlpipeHandler):
@@ -252,7 +233,7 @@ class PredictHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def post(self, name: str) -> None:
         name = rq.name(name, "deployment")
-        body = self.body()
+        body = rq.only(self.body(), rq.PREDICT_FIELDS, "predict")
         payload, file = body.get("payload"), body.get("file")
         if file is not None:
             if payload is not None:
@@ -269,7 +250,7 @@ class PredictHandler(MlpipeHandler):
                 f"{self.api.settings.repos_root}"
             )
         prediction = await self.call(self.api.predict, name, payload)
-        self.reply({"name": name, "prediction": jsonable(prediction)})
+        self.reply({"name": name, "prediction": prediction.to_dict()})
 
 
 class OpenAPIHandler(MlpipeHandler):
@@ -315,15 +296,13 @@ ROUTES: tuple[tuple[str, type[MlpipeHandler]], ...] = (
 )
 
 
-def setup_handlers(web_app: Any, api: Any, operations: Operations) -> list[str]:
+def setup_handlers(web_app: Any, api: Any) -> list[str]:
     """Register the routes on ``web_app`` and inject the API objects.
 
     Returns:
         The URL patterns registered (used by tests that walk every route).
     """
     web_app.settings[API_SETTING] = api
-    web_app.settings[OPERATIONS_SETTING] = operations
-    web_app.settings[TABLES_SETTING] = TableCache()
     base = web_app.settings.get("base_url", "/")
     patterns = [
         url_path_join(base, PREFIX, path) + "/?$"

@@ -78,40 +78,35 @@ def append_jsonl(path: Path, obj: Any) -> None:
         os.close(fd)
 
 
-def read_jsonl(path: Path, offset: int = 0) -> tuple[list[Any], int]:
-    """Read complete JSON lines of ``path`` from byte ``offset``.
+def tail_lines(path: Path, lines: int, max_bytes: int) -> list[str]:
+    """The last ``lines`` lines of ``path``, reading at most ``max_bytes`` from its end.
 
-    Returns:
-        The decoded records and the offset just past the last complete line. A torn last
-        line (no newline yet) is left for the next call; a complete line that is not JSON is
-        skipped (it can only come from a foreign writer) so one bad line never blocks a log.
-        A missing file reads as empty.
+    The file is read backwards in blocks, so the cost is bounded by ``max_bytes`` however
+    large the file or long its lines: a 50 MB log of one line yields its last ``max_bytes``
+    bytes. When the bound stops the read, the first line returned may be the end of a longer
+    one. Lines keep no newline; invalid UTF-8 is replaced. A missing file has no lines.
     """
+    if lines < 1 or max_bytes < 1:
+        return []
     try:
-        with open(path, "rb") as fh:
-            fh.seek(offset)
-            data = fh.read()
+        fh = open(path, "rb")
     except FileNotFoundError:
-        return [], offset
-    end = data.rfind(b"\n")
-    if end < 0:
-        return [], offset
-    loads = _fast_loads()
-    records = []
-    for raw in data[: end + 1].splitlines():
-        if not raw.strip():
-            continue
-        try:
-            records.append(loads(raw))
-        except ValueError:  # json.JSONDecodeError and orjson.JSONDecodeError both are
-            continue
-    return records, offset + end + 1
-
-
-def _fast_loads() -> Any:
-    """orjson's decoder when installed (a core dependency), else the standard library's."""
-    try:
-        import orjson
-    except ImportError:  # pragma: no cover - orjson is a dependency; stay correct without it
-        return json.loads
-    return orjson.loads
+        return []
+    with fh:
+        end = pos = os.fstat(fh.fileno()).st_size
+        chunks: list[bytes] = []
+        newlines = 0
+        while pos > 0 and end - pos < max_bytes and newlines <= lines:
+            step = min(64 << 10, pos, max_bytes - (end - pos))
+            pos -= step
+            fh.seek(pos)
+            chunk = fh.read(step)
+            chunks.append(chunk)
+            newlines += chunk.count(b"\n")
+    data = b"".join(reversed(chunks))
+    if data.endswith(b"\n"):
+        data = data[:-1]
+    parts = data.split(b"\n")
+    if pos > 0 and len(parts) > lines:
+        parts = parts[1:]  # the first part may be the end of an earlier, cut line
+    return [p.decode("utf-8", "replace") for p in parts[-lines:]] if data or pos else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -14,13 +15,117 @@ EXPERIMENT_STATES = LIVE_STATES | FINAL_STATES
 #: The states in the order tables show them.
 EXPERIMENT_STATES_ORDER = (QUEUED, RUNNING, SUCCEEDED, FAILED, STOPPED, TIMED_OUT)
 
+#: What an experiment whose status record cannot be read shows (neither live nor final).
+UNKNOWN = "unknown"
+#: The states in the order tables show them, with ``unknown`` last.
+STATES_SHOWN = (*EXPERIMENT_STATES_ORDER, UNKNOWN)
+
 #: Group states: running while its supervisor drives it, then one final state.
 GROUP_STATES = frozenset({"created", "running", "succeeded", "failed", "stopped"})
 
+#: Directions of an objective.
+MODES = ("min", "max")
+
+
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+#: Checks by annotation: a record edited by hand (or damaged) is refused when it is read,
+#: never half-accepted to break a reader later (``"started": "yesterday"``).
+_CHECKS = {
+    "str": lambda v: isinstance(v, str),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "int | None": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)),
+    "float": _is_number,
+    "float | None": lambda v: v is None or _is_number(v),
+}
+
 
 def _from_dict(cls: Any, data: dict[str, Any]) -> Any:
-    known = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in known})
+    """Build ``cls`` from the known keys of ``data``, checking each simple field's type.
+
+    Raises:
+        TypeError: ``data`` is not a mapping, or a field holds a value of the wrong type.
+    """
+    if not isinstance(data, dict):
+        raise TypeError(f"{cls.__name__} record must be a JSON object, got {type(data).__name__}")
+    values = {}
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        check = _CHECKS.get(str(f.type))
+        if check is not None and not check(data[f.name]):
+            raise TypeError(f"{cls.__name__}.{f.name} must be {f.type}, got {data[f.name]!r:.60}")
+        values[f.name] = data[f.name]
+    return cls(**values)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What a sweep optimises: one metric and a direction.
+
+    The objective belongs to the group (recorded in ``group.json``): ``best``, the plots, the
+    dashboard, the sidebar and ``ship`` default to it, so every front end picks the same winner.
+
+    Attributes:
+        metric: the metric's name as the training code logs it.
+        mode: ``"min"`` or ``"max"``.
+    """
+
+    metric: str
+    mode: str
+
+    def __post_init__(self) -> None:
+        from ..errors import InvalidArgument
+
+        if self.mode not in MODES:
+            raise InvalidArgument(
+                f"an objective's direction is 'min' or 'max', got {self.mode!r}"
+                f" — write it as {self.metric}:min or {self.metric}:max"
+            )
+        if not isinstance(self.metric, str) or not self.metric.strip():
+            raise InvalidArgument(
+                f"an objective needs a metric name, got {self.metric!r} — e.g. accuracy:max"
+            )
+
+    @classmethod
+    def parse(cls, text: str) -> Objective:
+        """``"accuracy:max"`` → ``Objective("accuracy", "max")``.
+
+        Raises:
+            InvalidArgument: not ``METRIC:min`` or ``METRIC:max``.
+        """
+        from ..errors import InvalidArgument
+
+        metric, sep, mode = str(text).strip().rpartition(":")
+        if not sep or not metric:
+            raise InvalidArgument(
+                f"an objective is METRIC:min or METRIC:max, got {text!r} — e.g. accuracy:max"
+                " or loss:min"
+            )
+        return cls(metric.strip(), mode.strip().lower())
+
+    def better(self, a: float, b: float) -> bool:
+        """True when ``a`` is strictly better than ``b`` in this direction."""
+        return a < b if self.mode == "min" else a > b
+
+    def __str__(self) -> str:
+        return f"{self.metric}:{self.mode}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"metric": self.metric, "mode": self.mode}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Objective | None:
+        """The objective of a record, or None when it has none or an unusable one."""
+        if not isinstance(data, dict):
+            return None
+        try:
+            return cls(str(data["metric"]), str(data["mode"]))
+        except (KeyError, ValueError):
+            return None
 
 
 @dataclass(frozen=True)
@@ -66,10 +171,15 @@ class GroupRecord:
     #: When ``mlpipe resume`` last restarted the group (its creation time stays as it was).
     resumed: float | None = None
     supervisor: Supervisor | None = None
+    #: What the sweep optimises (from the spec or ``--objective``); None when nobody said.
+    objective: Objective | None = None
+    #: Descriptive keys of the spec (name, description, tags, framework ...), kept as written.
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["supervisor"] = self.supervisor.to_dict() if self.supervisor else None
+        data["objective"] = self.objective.to_dict() if self.objective else None
         return data
 
     @classmethod
@@ -77,6 +187,9 @@ class GroupRecord:
         data = dict(data)
         sup = data.get("supervisor")
         data["supervisor"] = Supervisor.from_dict(sup) if sup else None
+        data["objective"] = Objective.from_dict(data.get("objective"))
+        if not isinstance(data.get("metadata"), dict):
+            data["metadata"] = {}
         return _from_dict(cls, data)
 
     def evolve(self, **changes: Any) -> GroupRecord:
@@ -117,6 +230,7 @@ class ExperimentStatus:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExperimentStatus:
+        """Raises TypeError for a record of the wrong shape (:mod:`.reader` checks the rest)."""
         return _from_dict(cls, data)
 
     def evolve(self, **changes: Any) -> ExperimentStatus:

@@ -9,17 +9,17 @@ build says why in the status line instead of raising into the kernel.
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..store.names import validate_name
 from .pump import Apply, describe
 from .tables import deployments_html
 
 if TYPE_CHECKING:
     from .dashboard import Dashboard
 
-SHIP_STEPS = ("package", "build", "deploy")
+POLL = 0.2  # seconds between reads of a running ship operation
 
 
 def _message(text: str, error: bool = False) -> str:
@@ -28,7 +28,7 @@ def _message(text: str, error: bool = False) -> str:
 
 
 class Actions:
-    """The dashboard's actions (stop, select best, package → build → deploy, predict)."""
+    """The dashboard's actions (stop, select best, ship, predict)."""
 
     def __init__(self, board: Dashboard) -> None:
         self.board = board
@@ -70,66 +70,78 @@ class Actions:
 
     def select_best(self) -> None:
         board = self.board
-        group, metric = board.group, board.view.metric.value
-        if group is None or not metric:
-            self.board.post(self._status("select a metric first", error=True))
+        group = board.group
+        if group is None:
+            self.board.post(self._status("select a group first", error=True))
             return
-        mode = board.series.modes.get(metric, "max")
 
         def job() -> Apply:
-            info = board.api.best(group, metric, mode=mode, project=board.project)
+            objective = board.api.resolve_objective(group, project=board.project)
+            info = board.api.best(group, project=board.project)
 
             def apply() -> None:
                 board.view.experiment.value = info.id
-                board.view.name.value = board.view.name.value or f"group{group}-exp{info.id}"
-                self._status(f"best by {metric} ({mode}): experiment {info.id}")()
+                self._status(f"best by {objective}: experiment {info.id}")()
 
             return apply
 
         self._run("select best", job)
 
     def ship(self) -> None:
-        """Package the selected experiment, build its image (if one is named), deploy it."""
+        """Ship the selected experiment through the API's pipeline and follow its operation.
+
+        An empty name takes the API's default (unique per project, group and experiment);
+        nothing already packaged under another experiment is ever replaced.
+        """
         board = self.board
         eid, name = board.view.experiment.value, board.view.name.value.strip()
         image = board.view.image.value.strip() or None
         if eid is None:
             board.post(self._status("select an experiment first", error=True))
             return
-        try:
-            name = validate_name(name or f"group{board.group}-exp{eid}", "package")
-        except Exception as exc:
-            board.post(self._status(describe(exc), error=True))
-            return
         self.state = "queued"
-        self._run("ship", lambda: self._ship(int(eid), name, image))
+        self._run("ship", lambda: self._ship(int(eid), name or None, image))
 
-    def _ship(self, eid: int, name: str, image: str | None) -> Apply:
+    def _ship(self, eid: int, name: str | None, image: str | None) -> Apply:
         board, api = self.board, self.board.api
-        for number, step in enumerate(SHIP_STEPS):
-            self.state = step
-            board.worker.results.put(self._progress(number, f"{step} {name}…"))
-            if step == "package":
-                api.package(eid, name, force=True, project=board.project)
-            elif step == "build" and image:
-                api.build(name, image)
-            elif step == "deploy":
-                record = api.deploy(name)
+        record = api.ship(experiment=eid, name=name, image=image, project=board.project, wait=False)
+        seen = None
+        while True:  # the worker thread follows the operation as any other watcher would
+            record = api.operation(record.id)
+            progress = [(s.name, s.status) for s in record.steps]
+            if progress != seen:
+                seen = progress
+                board.worker.results.put(self._progress(record))
+            if record.finished:
+                break
+            time.sleep(POLL)
+        if record.status != "succeeded":
+            self.state = "error"
+            message = record.error["message"] if record.error else record.status
+            return self._status(f"ship failed: {message}", error=True)
         self.state = "done"
-        url = record.get("url", "") if isinstance(record, dict) else ""
-        board.worker.results.put(self._progress(3, ""))
         board.worker.results.put(self.refresh_deployments)  # show it now, not at the next poll
+        deployed = record.result.get("deploy") or {}
+        url = deployed.get("url") or ""
+        built = record.step("build").status == "succeeded"
         return self._status(
-            f"deployed {name} from experiment {eid}"
+            f"deployed {deployed.get('name')} from experiment {eid}"
             + (f" at {url}" if url else "")
-            + ("" if image else " (no image named: served from the folder)")
+            + ("" if built else " (no image named: served from the folder)")
         )
 
-    def _progress(self, value: int, text: str) -> Apply:
+    def _progress(self, record: Any) -> Apply:
+        done = [s for s in record.steps if s.status in ("succeeded", "skipped")]
+        running = [s.name for s in record.steps if s.status == "running"]
+        if running:
+            self.state = running[0]
+
         def apply() -> None:
-            self.board.view.ship_progress.value = value
-            if text:
-                self.board.view.status.value = _message(text)
+            bar = self.board.view.ship_progress
+            bar.max = len(record.steps)
+            bar.value = len(done) if record.status == "succeeded" or running else 0
+            if running:
+                self.board.view.status.value = _message(f"{running[0]}…")
 
         return apply
 

@@ -14,16 +14,13 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..api.records import badge
-from ..plots.figure import MetricFigure
-from ..plots.live import TERMINAL, GroupSource
-from ..plots.series import SeriesStore
+from ..api import GroupDetail, badge
+from ..api.plotting import TERMINAL, GroupSource, MetricFigure, SeriesStore
 from .actions import Actions
 from .pump import Apply, Pump, Worker, describe
 from .tables import Row, experiments_html
 from .view import build_view
 
-_FIXED = {"id", "group", "status", "attempt", "started", "finished", "duration"}
 _SLOW_EVERY = 5  # ticks between reads of the groups list and the deployments' health
 
 
@@ -150,57 +147,41 @@ class Dashboard(w.VBox):
 
     def _refresh_group(self) -> None:
         assert self.group is not None and self.source is not None
-        info = self.api.group(self.group, project=self.project)
-        changed = dict(info.counts) != self.counts or info.status != self.group_status
+        detail = self.api.group_detail(self.group, project=self.project)
+        info = detail.group
         self.group_status, self.counts = info.status, dict(info.counts)
         points = self.source.poll()
         self.series.forget(self.source.reset)
         self.series.add(points)
-        if changed or not self.rows or self.ticks % (2 * _SLOW_EVERY) == 0:
-            self._read_rows()
-        self._update_rows()
+        self.best = info.best
+        self.series.highlight = info.best
+        self.series.objective = str(info.objective) if info.objective else None
+        self._show_rows(detail)
+        objective = f" · best by {info.objective}" if info.objective else ""
         self.view.header.value = (
             f"<b>group {info.id}</b> {html.escape(info.name)} {badge(info.status)} <small>"
-            + html.escape(", ".join(f"{n} {s}" for s, n in info.counts.items() if n))
+            + html.escape(", ".join(f"{n} {s}" for s, n in info.counts.items() if n) + objective)
             + "</small>"
         )
         self._redraw(final=False)
 
-    def _read_rows(self) -> None:
-        frame = self.api.experiments(self.group, project=self.project)
-        columns = [str(c) for c in frame.columns]
-        metrics = {c[: -len(".min")] for c in columns if c.endswith(".min")}
-        derived = metrics | {f"{m}.min" for m in metrics} | {f"{m}.max" for m in metrics}
-        params = [c for c in columns if c not in _FIXED and c not in derived]
+    def _show_rows(self, detail: GroupDetail) -> None:
         self.rows = [
             Row(
-                id=int(eid),
-                status=str(frame.loc[eid, "status"]),
-                params={
-                    p: _plain(frame.loc[eid, p])
-                    for p in params
-                    if _plain(frame.loc[eid, p]) is not None
-                },
+                id=r.id,
+                status=r.status,
+                params={p: r.params[p] for p in detail.params if r.params.get(p) is not None},
+                latest={name: m.last for name, m in r.metrics.items()},
+                steps_done=max((m.count for m in r.metrics.values()), default=0),
             )
-            for eid in frame.index
+            for r in detail.experiments
         ]
         ids = [r.id for r in self.rows]
         if list(self.view.experiment.options) != ids:
             self.view.experiment.options = ids
+        self._update_rows()
 
     def _update_rows(self) -> None:
-        latest: dict[int, dict[str, float]] = {}
-        done: dict[int, int] = {}
-        for name, lines in self.series.lines.items():
-            for eid, line in lines.items():
-                latest.setdefault(eid, {})[name] = line.last
-                done[eid] = max(done.get(eid, 0), line.size)
-        self.rows = [
-            Row(r.id, r.status, r.params, latest.get(r.id, {}), done.get(r.id, 0))
-            for r in self.rows
-        ]
-        metric = self._metric()
-        self.best = self.series.best(metric) if metric else None
         self.view.table.value = experiments_html(self.rows, self.view.experiment.value, self.best)
 
     def _metric(self) -> str | None:
@@ -240,18 +221,6 @@ class Dashboard(w.VBox):
     def _switch(self, group: int | None) -> None:
         if group is not None and group != self.group:
             self._reset(group)
-
-
-def _plain(value: Any) -> Any:
-    """A DataFrame cell as a plain Python value (None for missing)."""
-    try:
-        import pandas as pd
-
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value.item() if hasattr(value, "item") else value
 
 
 __all__ = ["Dashboard"]

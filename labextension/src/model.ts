@@ -3,7 +3,7 @@
  * scaling series for the chart, summarising counts and operation progress.
  * No DOM, no fetching: the controller feeds these functions and the views render the results.
  */
-import { ExperimentRow, MetricPoint, Operation } from './types';
+import { ExperimentRow, MetricPoint, Operation, OperationRequest } from './types';
 
 /** Points per experiment (string id) per metric, in arrival order. */
 export type SeriesMap = Record<string, Record<string, MetricPoint[]>>;
@@ -242,14 +242,16 @@ export interface Progress {
 export function operationProgress(op: Operation): Progress {
   const total = op.steps.length;
   const done = op.steps.filter(s => s.status === 'succeeded' || s.status === 'skipped').length;
-  const failed = op.status === 'failed';
+  const failed = op.status === 'failed' || op.status === 'damaged';
   const finished = failed || op.status === 'succeeded';
   const current = op.steps.find(s => s.status === 'running');
   let label: string;
   if (failed) {
     label = `failed: ${op.error?.message ?? 'unknown error'}`;
   } else if (op.status === 'succeeded') {
-    label = 'done';
+    const deployed = op.result.deploy ?? {};
+    const where = deployed.url ?? deployed.endpoint;
+    label = deployed.name ? `serving ${String(deployed.name)}${where ? ` at ${String(where)}` : ''}` : 'done';
   } else if (current) {
     label = `${current.name}…`;
   } else {
@@ -317,4 +319,47 @@ export function bestRow(
     }
   }
   return best;
+}
+
+/** What the "Deploy best" form holds; empty texts mean "let the server decide". */
+export interface DeployBestForm {
+  name: string;
+  metric: string;
+  mode: '' | 'min' | 'max';
+  source: string;
+  modelClass: string;
+  image: string;
+}
+
+/**
+ * The POST operations body of "Deploy best": only what the user chose is sent, so the server
+ * decides the rest (the group's objective, a unique default name) and never overwrites.
+ */
+export function deployBestRequest(group: number, form: DeployBestForm): OperationRequest {
+  const request: OperationRequest = { action: 'deploy-best', group };
+  const text = (value: string): string | undefined => value.trim() || undefined;
+  const name = text(form.name);
+  const metric = text(form.metric);
+  const source = text(form.source);
+  const modelClass = text(form.modelClass);
+  const image = text(form.image);
+  if (name) {
+    request.name = name;
+  }
+  if (metric) {
+    request.metric = metric;
+  }
+  if (form.mode) {
+    request.mode = form.mode;
+  }
+  if (source) {
+    request.source = source;
+  }
+  if (modelClass) {
+    request.model_class = modelClass;
+  }
+  if (image) {
+    request.image = image;
+  }
+  return request;
 }

@@ -1,158 +1,57 @@
 /**
- * Typed mirrors of the JSON the server extension answers with
- * (jupyter_mlpipe/serverext/views.py, operations.py and openapi.yaml).
+ * The JSON the server extension answers with, named for the panel's code.
+ *
+ * Every type here is an alias of one generated from jupyter_mlpipe/serverext/openapi.yaml
+ * (src/openapi.d.ts, written by `npm run gen:types`; the test suite fails when it drifts from
+ * the document, and the document is checked against the server's real answers).
  */
+import type { components, paths } from './openapi';
 
-/** Experiment status as written in status.json. */
-export type ExperimentStatus =
-  | 'queued'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'stopped'
-  | 'timed-out';
-
-/** One row of GET groups: a group record plus status counts from the API. */
-export interface GroupSummary {
-  id: number;
-  name?: string | null;
-  status?: string | null;
-  algorithm?: string | null;
-  created?: number | string | null;
-  [column: string]: unknown;
+type Schemas = components['schemas'];
+type Json<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
+  responses: infer R;
 }
-
-export interface GroupsResponse {
-  groups: GroupSummary[];
+  ? R extends { 200: { content: { 'application/json': infer B } } }
+    ? B
+    : R extends { 201: { content: { 'application/json': infer B } } }
+      ? B
+      : R extends { 202: { content: { 'application/json': infer B } } }
+        ? B
+        : never
+  : never;
+type Body<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
+  requestBody?: { content: { 'application/json': infer B } };
 }
+  ? B
+  : never;
 
-/** Last, smallest and largest value logged for one metric. */
-export interface MetricSummary {
-  last: number | null;
-  min: number | null;
-  max: number | null;
-}
-
-/** One experiment of GET groups/<id>. */
-export interface ExperimentRow {
-  id: number;
-  group?: number;
-  status: ExperimentStatus | string;
-  attempt?: number | null;
-  /** ISO timestamps. */
-  started?: string | null;
-  finished?: string | null;
-  duration?: number | null;
-  params: Record<string, unknown>;
-  metrics: Record<string, MetricSummary>;
-}
-
-export interface GroupDetail {
-  group: GroupSummary & Record<string, unknown>;
-  experiments: ExperimentRow[];
-  params: string[];
-  metrics: string[];
-  counts: Record<string, number>;
-}
-
+export type ExperimentStatus = Schemas['ExperimentStatus'];
+export type MetricSummary = Schemas['MetricSummary'];
+export type Objective = Schemas['Objective'];
+export type ExperimentRow = Schemas['ExperimentRow'];
+/** One group of GET groups: its record, status counts, objective and best experiment. */
+export type GroupSummary = Schemas['GroupInfo'];
+export type GroupDetail = Schemas['GroupDetail'];
+export type GroupsResponse = Json<'/groups', 'get'>;
 /** One logged point: [step, time, value]; step is null when the trial gave none. */
 export type MetricPoint = [number | null, number | null, number | null];
-
-/** GET groups/<id>/metrics: new points per experiment (string ids) per metric. */
-export interface MetricsResponse {
-  group: number;
-  cursor: string;
+/** GET groups/<id>/metrics, with its points typed as [step, time, value] triples. */
+export type MetricsResponse = Omit<Schemas['MetricsBatch'], 'points'> & {
   points: Record<string, Record<string, MetricPoint[]>>;
-  /** Experiments whose log was rewritten (a retry): drop their earlier points first. */
-  reset: number[];
-}
-
-export interface LogsResponse {
-  experiment: number;
-  lines: string[];
-}
-
-export type OperationAction =
-  | 'deploy-best'
-  | 'deploy-experiment'
-  | 'package'
-  | 'build'
-  | 'deploy';
-
-export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
-
-export interface OperationStep {
-  name: 'best' | 'package' | 'build' | 'deploy';
-  status: StepStatus;
-  started: number | null;
-  finished: number | null;
-  message: string;
-}
-
-export interface ErrorBody {
-  type: string;
-  message: string;
-}
-
-export interface Operation {
-  id: string;
-  action: OperationAction;
-  request: Record<string, unknown>;
-  status: 'queued' | 'running' | 'succeeded' | 'failed';
-  created: number;
-  updated: number;
-  steps: OperationStep[];
-  result: Record<string, unknown>;
-  error: ErrorBody | null;
-}
-
-export interface OperationsResponse {
-  /** Newest first. */
-  operations: Operation[];
-}
-
+};
+export type LogsResponse = Schemas['Logs'];
+export type StopOutcome = Schemas['StopOutcome'];
+export type Operation = Schemas['Operation'];
+export type OperationAction = Operation['action'];
+export type OperationStep = Operation['steps'][number];
+export type StepStatus = OperationStep['status'];
+export type OperationsResponse = Json<'/operations', 'get'>;
 /** The body of POST operations. */
-export interface OperationRequest {
-  action: OperationAction;
-  name: string;
-  group?: number;
-  experiment?: number;
-  metric?: string;
-  mode?: 'min' | 'max';
-  source?: string;
-  model_class?: string;
-  image?: string;
-  force?: boolean;
-  project?: string;
-}
-
-export type Health = 'healthy' | 'unhealthy' | 'starting' | 'stale';
-
-export interface Deployment {
-  name: string;
-  backend?: string;
-  url?: string;
-  health?: Health | string;
-  detail?: string;
-  [column: string]: unknown;
-}
-
-export interface DeploymentsResponse {
-  deployments: Deployment[];
-}
-
-export interface PredictResponse {
-  name: string;
-  prediction: Record<string, unknown>;
-}
-
-export interface SweepRequest {
-  spec?: string;
-  file?: string;
-  name?: string;
-  project?: string;
-}
-
-export interface SweepResponse {
-  group: GroupSummary & Record<string, unknown>;
-}
+export type OperationRequest = Body<'/operations', 'post'>;
+export type ErrorBody = Schemas['Error']['error'];
+export type Deployment = Schemas['Deployment'];
+export type Health = Deployment['health'];
+export type DeploymentsResponse = Json<'/deployments', 'get'>;
+export type PredictResponse = Json<'/deployments/{name}/predict', 'post'>;
+export type SweepRequest = Body<'/sweeps', 'post'>;
+export type SweepResponse = Json<'/sweeps', 'post'>;

@@ -17,16 +17,12 @@ jest.mock('../src/api', () => {
 
 import { APIError } from '../src/api';
 import { PanelController, PanelState } from '../src/controller';
-import { GroupDetail, MetricsResponse, Operation } from '../src/types';
+import { GroupDetail, GroupSummary, MetricsResponse, Operation } from '../src/types';
+import { experimentRow, groupDetail, groupInfo } from './fixtures';
 
-function detail(status: string): GroupDetail {
-  return {
-    group: { id: 7, name: 'g', status },
-    experiments: [{ id: 1, status: 'running', params: { lr: 0.1 }, metrics: {} }],
-    params: ['lr'],
-    metrics: ['loss'],
-    counts: { running: 1 }
-  };
+function detail(status: GroupSummary['status']): GroupDetail {
+  const group = groupInfo({ id: 7, status, counts: { running: 1 } });
+  return groupDetail(group, [experimentRow({ id: 1, status: 'running', params: { lr: 0.1 } })]);
 }
 
 function fakeApi(overrides: Record<string, unknown> = {}): any {
@@ -38,7 +34,7 @@ function fakeApi(overrides: Record<string, unknown> = {}): any {
   return {
     cursors,
     operations: jest.fn().mockResolvedValue({ operations: [] }),
-    groups: jest.fn().mockResolvedValue({ groups: [{ id: 7, name: 'g', running: 1 }] }),
+    groups: jest.fn().mockResolvedValue({ groups: [groupInfo({ id: 7, counts: { running: 1 } })] }),
     deployments: jest.fn().mockResolvedValue({ deployments: [] }),
     group: jest.fn().mockResolvedValue(detail('running')),
     metrics: jest.fn((_group: number, after: string) => {
@@ -142,14 +138,14 @@ describe('PanelController', () => {
     });
     controller = new PanelController(api);
     controller.setVisible(true);
-    await controller.startOperation({ action: 'deploy-best', name: 'm', group: 7, metric: 'loss' });
+    await controller.startOperation({ action: 'deploy-best', group: 7 });
     const state = await until(controller, s => s.operation?.status === 'succeeded');
     expect(state.operation?.steps[0].status).toBe('succeeded');
   });
 
   it('resumes following an unfinished operation after a reload', async () => {
     const base: Operation = {
-      id: '0123456789ab', action: 'deploy', request: {}, status: 'running', created: 0,
+      id: '0123456789ab', action: 'ship', request: {}, status: 'running', created: 0,
       updated: 0, result: {}, error: null, steps: []
     };
     const api = fakeApi({

@@ -8,6 +8,7 @@ import {
   isActive,
   mergePoints,
   metricNames,
+  deployBestRequest,
   operationProgress,
   parsePayload,
   SeriesMap,
@@ -15,15 +16,16 @@ import {
   summarizeCounts,
   toggleSort
 } from '../src/model';
-import { ExperimentRow, Operation } from '../src/types';
+import { ExperimentRow, ExperimentStatus, Operation } from '../src/types';
+import { experimentRow, metric } from './fixtures';
 
-function row(id: number, status: string, lr: number | null, loss: number | null): ExperimentRow {
-  return {
+function row(id: number, status: ExperimentStatus, lr: number | null, loss: number | null): ExperimentRow {
+  return experimentRow({
     id,
     status,
     params: lr === null ? {} : { lr },
-    metrics: loss === null ? {} : { loss: { last: loss, min: loss, max: loss } }
-  };
+    metrics: loss === null ? {} : { loss: metric(loss) }
+  });
 }
 
 const rows = [row(3, 'running', 0.1, 0.5), row(1, 'succeeded', 0.01, 0.2), row(2, 'failed', null, null)];
@@ -166,6 +168,24 @@ describe('summaries', () => {
     const failed = { ...op, status: 'failed' as const, error: { type: 'PackageError', message: 'no checkpoint' } };
     expect(operationProgress(failed).label).toBe('failed: no checkpoint');
     expect(operationProgress(failed).finished).toBe(true);
+    const damaged = { ...op, status: 'damaged' as const, action: 'unknown' as const, steps: [],
+      error: { type: 'DamagedRecord', message: 'not JSON' } };
+    expect(operationProgress(damaged)).toMatchObject({ finished: true, failed: true });
+    const served = { ...op, status: 'succeeded' as const,
+      result: { deploy: { name: 'mnist-g3-e17', url: 'http://127.0.0.1:9000' } } };
+    expect(operationProgress(served).label).toBe('serving mnist-g3-e17 at http://127.0.0.1:9000');
+  });
+
+  it('sends only what the user chose when deploying the best', () => {
+    const empty = { name: ' ', metric: '', mode: '' as const, source: '', modelClass: '', image: '' };
+    // no name, metric, mode or force: the server's objective and default name decide
+    expect(deployBestRequest(3, empty)).toEqual({ action: 'deploy-best', group: 3 });
+    expect(deployBestRequest(3, { ...empty, metric: 'loss', mode: 'min', name: 'mine' })).toEqual({
+      action: 'deploy-best', group: 3, metric: 'loss', mode: 'min', name: 'mine'
+    });
+    expect(deployBestRequest(3, { ...empty, image: 'reg/m:1', source: 'model' })).toEqual({
+      action: 'deploy-best', group: 3, image: 'reg/m:1', source: 'model'
+    });
   });
 
   it('formats values compactly', () => {

@@ -151,8 +151,10 @@ def test_sweep_chart_deploy_predict_in_the_sidebar(lab: Lab, page: Any) -> None:
     expect(operation).to_have_attribute("data-status", "succeeded", timeout=120_000)
     expect(operation).to_contain_text("build: skipped")
 
-    deployment = panel.locator('.jp-mlpipe-deployment[data-name="group-1-best"]')
+    # The default name is unique per project, group and experiment: <project>-g1-e<best>.
+    deployment = panel.locator('.jp-mlpipe-deployment[data-name*="-g1-e"]')
     expect(deployment.locator(".jp-mlpipe-health")).to_have_text("healthy", timeout=60_000)
+    served = deployment.get_attribute("data-name")
 
     # Predict from the box: the model multiplies by its fitted weight.
     box = panel.get_by_label("Prediction input (JSON or a file path)")
@@ -175,7 +177,7 @@ def test_sweep_chart_deploy_predict_in_the_sidebar(lab: Lab, page: Any) -> None:
     assert light_bg != dark_bg, (light_bg, dark_bg)
 
     # Undeploy from the panel; the server list agrees.
-    panel.get_by_role("button", name="Undeploy group-1-best").click()
+    panel.get_by_role("button", name=f"Undeploy {served}").click()
     expect(panel.get_by_text("No deployments.")).to_be_visible()
     assert lab.api("deployments") == {"deployments": []}
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import jupyter_mlpipe
-from jupyter_mlpipe.monitor import MetricsReader
+from jupyter_mlpipe.store.metrics import MetricsReader
 from jupyter_mlpipe.tracking import compat_path
 
 pytest.importorskip("torch")

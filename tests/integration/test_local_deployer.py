@@ -15,7 +15,7 @@ import pytest
 from jupyter_mlpipe import proc
 from jupyter_mlpipe.deployers import DeploySpec, make_deployer
 from jupyter_mlpipe.deployers.local import LocalDeployer, free_port
-from jupyter_mlpipe.errors import DeployError, InvalidName, NotFound
+from jupyter_mlpipe.errors import Conflict, DeployError, InvalidName, NotFound
 from jupyter_mlpipe.serving import client
 from jupyter_mlpipe.settings import Settings
 from jupyter_mlpipe.store import DeploymentStore
@@ -50,7 +50,7 @@ def test_deploy_status_predict_undeploy(deployer: LocalDeployer) -> None:
     assert reply["meta"]["requestPath"] == {"echo": str(MODELS / "echo")}
     ingress = record["url"] + "/seldon/default/echo/api/v1.0/predictions"
     assert client.predict(ingress, [3.0])["data"]["tensor"]["values"] == [3.0]
-    with pytest.raises(DeployError, match="already runs"):
+    with pytest.raises(Conflict, match="already runs"):
         deployer.deploy(DeploySpec(name="echo", folder=str(MODELS / "echo")))
     deployer.undeploy("echo")
     assert not proc.pid_alive(record["pid"], record["create_time"])

@@ -20,7 +20,9 @@ from jupyter_mlpipe.api import Mlpipe
 from jupyter_mlpipe.proc import process_create_time
 from jupyter_mlpipe.store import Store
 from jupyter_mlpipe.store.files import append_jsonl
-from jupyter_mlpipe.store.records import ExperimentStatus, GroupRecord, Supervisor
+from jupyter_mlpipe.store.records import ExperimentStatus, GroupRecord, Objective, Supervisor
+
+LOSS_MIN = Objective("loss", "min")
 
 
 class SyntheticGroup:
@@ -32,6 +34,7 @@ class SyntheticGroup:
         params: list[dict[str, Any]],
         name: str = "synthetic",
         project_dir: str = ".",
+        objective: Objective | None = LOSS_MIN,
     ) -> None:
         self.store = store
         me = Supervisor(
@@ -55,6 +58,7 @@ class SyntheticGroup:
                 planned=len(params),
                 status="running",
                 supervisor=me,
+                objective=objective,
             ),
             "version: 1\nkind: group\n",
         )
@@ -157,11 +161,18 @@ def api(tmp_path: Path, outputs: Path) -> Mlpipe:
 @pytest.fixture
 def make_group(api: Mlpipe) -> Any:
     def make(
-        params: list[dict[str, Any]] | None = None, name: str = "synthetic", project_dir: str = "."
+        params: list[dict[str, Any]] | None = None,
+        name: str = "synthetic",
+        project_dir: str = ".",
+        objective: Objective | None = LOSS_MIN,
     ) -> SyntheticGroup:
         store = Store(api.settings.outputs_root, api.settings.user, api.settings.project)
         return SyntheticGroup(
-            store, params or [{"lr": 0.1, "epochs": 4}, {"lr": 0.5, "epochs": 4}], name, project_dir
+            store,
+            params or [{"lr": 0.1, "epochs": 4}, {"lr": 0.5, "epochs": 4}],
+            name,
+            project_dir,
+            objective,
         )
 
     return make

@@ -54,7 +54,10 @@ def test_tick_reads_the_store_into_the_widgets(board: Any) -> None:
     view.metric.value = "loss"
     dashboard.tick()
     assert bytes(view.plot.value).startswith(PNG)
-    assert dashboard.best == first
+    assert dashboard.best is None  # nothing succeeded yet: no best by the objective
+    group.set_status(first, "succeeded")
+    dashboard.tick()
+    assert dashboard.best == first and "best by loss:min" in view.header.value
     assert [opt[1] for opt in view.groups.options] == [group.id]
 
 
@@ -70,13 +73,16 @@ def test_select_best_then_a_failing_ship_show_in_the_widget(board: Any) -> None:
     _settle(dashboard)
     assert dashboard.view.experiment.value == second
     assert f"experiment {second}" in dashboard.view.status.value
-    assert dashboard.view.name.value == f"group{group.id}-exp{second}"
+    assert dashboard.view.name.value == ""  # the API names the package (project, group, exp.)
     dashboard.actions.ship()  # the experiment saved no checkpoint: packaging must refuse
     _settle(dashboard)
     assert dashboard.actions.state == "error"
     assert "ship failed" in dashboard.view.status.value
     assert "saved no files" in dashboard.view.status.value
     assert dashboard.view.ship_progress.value == 0
+    [record] = dashboard.api.operations()  # the click ran the API's pipeline, recorded
+    assert record.status == "failed" and record.request["experiment"] == second
+    assert record.request["force"] is False and record.request["name"] is None  # API default
 
 
 def test_ship_needs_a_selected_experiment(board: Any) -> None:
@@ -119,7 +125,9 @@ def _settle(dashboard: Any) -> None:
 
 @pytest.mark.integration
 def test_ship_and_predict_from_the_dashboard(api: Mlpipe, tiny_project: str) -> None:
-    sweep = api.sweep(text=tiny_project, name="dash", wait=True, progress=False)
+    sweep = api.sweep(
+        text=tiny_project, name="dash", wait=True, progress=False, objective="accuracy:max"
+    )
     frame = api.experiments(sweep.group)
     assert frame["status"].tolist() == ["succeeded"] * 2, frame.to_string()
     dashboard = Dashboard(api, group=sweep.group)
@@ -130,13 +138,16 @@ def test_ship_and_predict_from_the_dashboard(api: Mlpipe, tiny_project: str) -> 
         dashboard.actions.select_best()
         _settle(dashboard)
         best = dashboard.view.experiment.value
-        assert best == api.best(sweep.group, "accuracy").id
+        assert best == api.best(sweep.group).id == api.best(sweep.group, "accuracy", "max").id
         dashboard.view.name.value = "tiny-dash"
         dashboard.actions.ship()  # no image named: package, skip the build, serve the folder
         _settle(dashboard)
         assert dashboard.actions.state == "done", dashboard.view.status.value
         assert dashboard.view.ship_progress.value == 3
         assert "deployed tiny-dash" in dashboard.view.status.value
+        [operation] = api.operations()
+        assert operation.status == "succeeded" and operation.request["name"] == "tiny-dash"
+        assert operation.step("build").status == "skipped"
         assert list(dashboard.view.deployment.options) == ["tiny-dash"]
         assert "tiny-dash" in dashboard.view.deployments.value
         dashboard.view.deployment.value = "tiny-dash"

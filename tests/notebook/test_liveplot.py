@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from jupyter_mlpipe.plots import LivePlot, SeriesStore, default_mode
+from jupyter_mlpipe.plots import LivePlot, SeriesStore
 from jupyter_mlpipe.plots.figure import MetricFigure
 from jupyter_mlpipe.plots.params import params_png, scale_axis
 
@@ -45,16 +45,19 @@ def test_series_store_appends_and_tracks_best() -> None:
     )
     store.add({1: {"loss": [(10, 0.0, float("nan")), (11, 0.0, None), (12, 0.0, -5.0)]}})
     assert store.lines["loss"][1].size == 11  # NaN and None dropped
-    assert store.best("loss") == 1 and store.lines["loss"][1].low == -5.0
+    assert store.lines["loss"][1].low == -5.0
     assert store.take_dirty() == {("loss", 1), ("loss", 2)} and store.take_dirty() == set()
-    assert store.best("accuracy") is None
-    assert default_mode("val_loss") == "min" and default_mode("accuracy") == "max"
+    # the highlighted line is the group's best by its objective, never guessed from a name
+    assert store.best("loss") is None
+    store.highlight = 2
+    assert store.best("loss") == 2 and store.best("accuracy") is None
 
 
 def test_figure_updates_incrementally_and_redraws_fully_only_when_needed() -> None:
     store = SeriesStore(["loss"])
     figure = MetricFigure("loss")
     store.add({e: {"loss": _points(0, 400, float(e))} for e in range(5)})
+    store.highlight, store.objective = 0, "loss:min"
     assert figure.update(store, store.take_dirty())
     assert figure.full_redraws == 1 and figure.best == 0
     # new points inside the limits' headroom: drawn as tails, no full redraw
@@ -64,6 +67,7 @@ def test_figure_updates_incrementally_and_redraws_fully_only_when_needed() -> No
     assert not figure.update(store, store.take_dirty())  # nothing new: nothing drawn
     # a new best experiment restyles the lines: one full redraw
     store.add({9: {"loss": [(0, 0.0, -50.0)]}})
+    store.highlight = 9
     assert figure.update(store, store.take_dirty())
     assert figure.full_redraws == 2 and figure.best == 9
     best = figure.artists[9]

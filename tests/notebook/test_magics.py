@@ -164,3 +164,19 @@ def test_completion_of_verbs_ids_names_and_metrics(
     completer = shell.user_ns["_mlpipe_magics"].completer
     typed = "%mlpipe experiments 99 --metric "
     assert completer(SimpleNamespace(line=typed, text_until_cursor=typed)) == []  # no such group
+
+
+def test_empty_listings_say_where_they_looked(
+    shell: Any, api: Mlpipe, make_group: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    group = make_group()
+    assert line(shell, "groups -p other").empty  # still a DataFrame, for chaining
+    where = api.settings.outputs_root / "tester" / "other"
+    assert capsys.readouterr().out.splitlines() == [
+        f"nothing yet: project 'other' has no sweeps (looked in {where}) — start one with"
+        " `mlpipe sweep -f FILE` (`%%mlpipe sweep` in a notebook); projects with sweeps under"
+        f" {api.settings.outputs_root}: nbtest"
+    ]
+    assert not line(shell, "groups").empty and "nothing yet" not in capsys.readouterr().out
+    assert not line(shell, f"experiments {group.id}").empty
+    assert "nothing yet" not in capsys.readouterr().out

@@ -23,7 +23,7 @@ def test_the_whole_loop_from_magics(
     assert frame["lr"].tolist() == [2.0, 0.5]
     plot = shell.run_line_magic("mlpipe", f"plot {group} -m loss -m accuracy")
     assert plot.finished and plot.store.lines["accuracy"][int(frame.index[0])].size == 3
-    best = shell.run_line_magic("mlpipe", f"best {group} --metric accuracy")
+    best = shell.run_line_magic("mlpipe", f"best {group} --metric accuracy --mode max")
     assert best.id == int(frame.index[0])
     shell.run_line_magic("mlpipe", f"logs {best.id}")
     assert "trained with lr 2.0" in capsys.readouterr().out

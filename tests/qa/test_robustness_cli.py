@@ -252,7 +252,7 @@ def test_package_names_and_a_second_api_instance(project: Path, tmp_path: Path) 
     done = mlpipe("package", str(eid), "--name", "qa-model", "-p", "pkg")
     assert done.returncode == 0, done.stderr
     again = mlpipe("package", str(eid), "--name", "qa-model", "-p", "pkg")
-    assert again.returncode != 0 and "--force" in again.stderr
+    assert again.returncode == 5 and "--force" in again.stderr  # a conflict
     forced = mlpipe("package", str(eid), "--name", "qa-model", "-p", "pkg", "--force")
     assert forced.returncode == 0, forced.stderr
     assert (root / "qa-model" / "model.dat").read_text() == "weights"

@@ -139,37 +139,60 @@ async def test_malformed_reads_are_client_errors(
         (("sweeps",), {"spec": "a: 1", "name": "Bad Name!"}, "InvalidName"),
         (("operations",), {"action": "rm -rf", "name": "x"}, "BadRequest"),
         (("operations",), {"action": "deploy"}, "BadRequest"),
-        (("operations",), {"action": "deploy", "name": "../x"}, "InvalidName"),
-        (("operations",), {"action": "package", "name": "x"}, "BadRequest"),
-        (("operations",), {"action": "package", "name": "x", "experiment": "1"}, "BadRequest"),
-        (("operations",), {"action": "package", "name": "x", "experiment": True}, "BadRequest"),
+        (("operations",), {"action": "ship", "group": 1, "name": "../x"}, "InvalidName"),
+        (("operations",), {"action": "deploy-experiment", "name": "x"}, "BadRequest"),
         (
             ("operations",),
-            {"action": "package", "name": "x", "experiment": 1, "source": "/etc"},
-            "InvalidName",
-        ),
-        (
-            ("operations",),
-            {"action": "package", "name": "x", "experiment": 1, "source": "../.."},
-            "InvalidName",
-        ),
-        (
-            ("operations",),
-            {"action": "package", "name": "x", "experiment": 1, "checkpoints": ["../../secret"]},
-            "InvalidName",
-        ),
-        (
-            ("operations",),
-            {"action": "package", "name": "x", "experiment": 1, "model_class": "os.system('x')"},
+            {"action": "deploy-experiment", "name": "x", "experiment": "1"},
             "BadRequest",
         ),
         (
             ("operations",),
-            {"action": "package", "name": "x", "experiment": 1, "requirements": ["-e /etc"]},
+            {"action": "deploy-experiment", "name": "x", "experiment": True},
             "BadRequest",
         ),
-        (("operations",), {"action": "build", "name": "x", "image": "Not An Image"}, "BadRequest"),
-        (("operations",), {"action": "deploy-best", "name": "x", "group": 1}, "BadRequest"),
+        (
+            ("operations",),
+            {"action": "deploy-experiment", "name": "x", "experiment": 1, "source": "/etc"},
+            "InvalidName",
+        ),
+        (
+            ("operations",),
+            {"action": "deploy-experiment", "name": "x", "experiment": 1, "source": "../.."},
+            "InvalidName",
+        ),
+        (
+            ("operations",),
+            {
+                "action": "deploy-experiment",
+                "name": "x",
+                "experiment": 1,
+                "checkpoints": ["../../secret"],
+            },
+            "InvalidName",
+        ),
+        (
+            ("operations",),
+            {
+                "action": "deploy-experiment",
+                "name": "x",
+                "experiment": 1,
+                "model_class": "os.system('x')",
+            },
+            "BadRequest",
+        ),
+        (
+            ("operations",),
+            {
+                "action": "deploy-experiment",
+                "name": "x",
+                "experiment": 1,
+                "requirements": ["-e /etc"],
+            },
+            "BadRequest",
+        ),
+        (("operations",), {"action": "ship", "group": 1, "image": "Not An Image"}, "BadRequest"),
+        (("operations",), {"action": "deploy-best", "name": "x", "experiment": 1}, "BadRequest"),
         (("deployments", "x", "predict"), {"payload": "/etc/passwd"}, "BadRequest"),
         (("deployments", "x", "predict"), {}, "BadRequest"),
         (("deployments", "x", "predict"), {"file": "/etc/passwd"}, "InvalidName"),
@@ -199,7 +222,7 @@ async def test_a_symlink_cannot_lead_a_source_path_out_of_the_repos_root(
         "operations",
         method="POST",
         expect=400,
-        body={"action": "package", "name": "x", "experiment": 1, "source": "link"},
+        body={"action": "deploy-experiment", "name": "x", "experiment": 1, "source": "link"},
     )
     assert data["error"]["type"] == "InvalidName"
 

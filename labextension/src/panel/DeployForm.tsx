@@ -1,7 +1,7 @@
 /** "Deploy best": package → build → deploy of the group's best experiment, with progress. */
 import * as React from 'react';
 
-import { operationProgress } from '../model';
+import { deployBestRequest, operationProgress } from '../model';
 import { Operation, OperationRequest } from '../types';
 
 export interface DeployFormProps {
@@ -13,30 +13,20 @@ export interface DeployFormProps {
 
 export function DeployForm(props: DeployFormProps): JSX.Element {
   const { group, metrics, operation, onDeploy } = props;
-  const [name, setName] = React.useState(`group-${group}-best`);
+  // Empty fields leave the choice to the server: the name is unique per project, group and
+  // experiment; the metric and direction are the group's objective.
+  const [name, setName] = React.useState('');
   const [metric, setMetric] = React.useState('');
-  const [mode, setMode] = React.useState<'min' | 'max'>('max');
+  const [mode, setMode] = React.useState<'' | 'min' | 'max'>('');
   const [source, setSource] = React.useState('');
   const [modelClass, setModelClass] = React.useState('');
   const [image, setImage] = React.useState('');
-  const chosen = metric || metrics[0] || '';
   const progress = operation ? operationProgress(operation) : null;
   const running = progress !== null && !progress.finished;
 
   const submit = (event: React.FormEvent): void => {
     event.preventDefault();
-    const request: OperationRequest = { action: 'deploy-best', name, group, metric: chosen, mode };
-    if (source.trim()) {
-      request.source = source.trim();
-    }
-    if (modelClass.trim()) {
-      request.model_class = modelClass.trim();
-    }
-    if (image.trim()) {
-      request.image = image.trim();
-    }
-    request.force = true;
-    onDeploy(request);
+    onDeploy(deployBestRequest(group, { name, metric, mode, source, modelClass, image }));
   };
 
   return (
@@ -44,19 +34,21 @@ export function DeployForm(props: DeployFormProps): JSX.Element {
       <h3 className="jp-mlpipe-h3">Deploy best</h3>
       <label className="jp-mlpipe-field">
         <span>Name</span>
-        <input className="jp-mlpipe-input" value={name} required
+        <input className="jp-mlpipe-input" value={name} placeholder="default: project-gG-eE"
           onChange={e => setName(e.target.value)} aria-label="Deployment name" />
       </label>
       <label className="jp-mlpipe-field">
         <span>Metric</span>
-        <select className="jp-mlpipe-select" value={chosen} aria-label="Metric to rank by"
+        <select className="jp-mlpipe-select" value={metric} aria-label="Metric to rank by"
           onChange={e => setMetric(e.target.value)}>
+          <option value="">the group's objective</option>
           {metrics.map(m => (
             <option key={m} value={m}>{m}</option>
           ))}
         </select>
         <select className="jp-mlpipe-select" value={mode} aria-label="Best is the smallest or largest"
-          onChange={e => setMode(e.target.value as 'min' | 'max')}>
+          onChange={e => setMode(e.target.value as '' | 'min' | 'max')}>
+          <option value="">default</option>
           <option value="max">max</option>
           <option value="min">min</option>
         </select>
@@ -77,7 +69,7 @@ export function DeployForm(props: DeployFormProps): JSX.Element {
           onChange={e => setImage(e.target.value)} aria-label="Image to build" />
       </label>
       <button type="submit" className="jp-mlpipe-button jp-mod-accept"
-        disabled={running || !chosen || !name}>
+        disabled={running}>
         Deploy best
       </button>
       {operation && progress ? (

@@ -16,13 +16,9 @@ run:
 
 function counts(group: GroupSummary): string {
   const parts: string[] = [];
-  const source =
-    group.counts && typeof group.counts === 'object'
-      ? (group.counts as Record<string, unknown>)
-      : group;
-  for (const key of ['running', 'queued', 'succeeded', 'failed', 'stopped']) {
-    const value = source[key];
-    if (typeof value === 'number' && value > 0) {
+  for (const key of ['running', 'queued', 'succeeded', 'failed', 'stopped', 'unknown']) {
+    const value = group.counts[key] ?? 0;
+    if (value > 0) {
       parts.push(`${value} ${key}`);
     }
   }

@@ -41,6 +41,12 @@ def test_sweep_wait_tables_best_and_logs(write_spec: Any, project: Path) -> None
     assert [r["x"] for r in rows] == ["2", "1"] and {r["status"] for r in rows} == {"succeeded"}
     best = mlpipe("best", "1", "--metric", "loss", "--mode", "min", "--project", "cli")
     assert json.loads(best.stdout)["params"]["x"] == 1
+    # the spec states no objective: best must be told the direction, never guess it
+    usage = mlpipe("best", "1", "--metric", "loss", "--project", "cli")
+    assert usage.returncode == 2 and "--mode" in usage.stderr, usage.stderr
+    assert "no objective" in mlpipe("objective", "1", "--project", "cli").stdout
+    assert mlpipe("objective", "1", "loss:max", "--project", "cli").returncode == 0
+    assert json.loads(mlpipe("best", "1", "--project", "cli").stdout)["params"]["x"] == 2
     as_json = json.loads(mlpipe("groups", "--project", "cli", "--format", "json").stdout)
     assert as_json[0]["succeeded"] == 2
     logs = mlpipe("logs", "1", "--project", "cli")
@@ -62,8 +68,6 @@ def test_errors_are_one_line_with_exit_codes(write_spec: Any, project: Path) -> 
     assert "Traceback" not in done.stderr
     missing = mlpipe("experiments", "42")
     assert missing.returncode == 3 and "group 42 does not exist" in missing.stderr
-    usage = mlpipe("best", "1")
-    assert usage.returncode == 2 and "--metric" in usage.stderr
 
 
 def test_dry_run_prints_argv_without_creating_anything(write_spec: Any, project: Path) -> None:
@@ -115,3 +119,46 @@ def test_kubernetes_dry_run_and_no_cluster(write_spec: Any, project: Path, tmp_p
     assert refused.returncode == 2, refused.stderr
     assert "kubeconfig" in refused.stderr and "Traceback" not in refused.stderr
     assert "nothing" in mlpipe("groups").stdout
+
+
+def test_empty_listings_and_a_new_project_say_where_they_looked(
+    outputs_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MLPIPE_PROJECT", raising=False)
+    groups = mlpipe("groups", "--project", "empty")
+    assert groups.returncode == 0, groups.stderr
+    assert "nothing yet: project 'empty' has no sweeps (looked in" in groups.stdout
+    assert str(outputs_root) in groups.stdout and "mlpipe sweep -f FILE" in groups.stdout
+    assert json.loads(mlpipe("groups", "-p", "empty", "--format", "json").stdout) == []
+    chosen = mlpipe("config", "project", "fresh")
+    assert chosen.returncode == 0, chosen.stderr
+    assert chosen.stdout.startswith("project = fresh (saved in")
+    assert "nothing yet: project 'fresh' has no sweeps" in chosen.stderr
+    assert "nothing yet: project 'fresh'" in mlpipe("groups").stdout  # the saved project
+    deployments = mlpipe("deployments")
+    assert "nothing yet: user" in deployments.stdout and str(outputs_root) in deployments.stdout
+    bad = mlpipe("config", "project", "../up")
+    assert bad.returncode == 2 and "DNS-1123" in bad.stderr
+    assert "nothing yet: project 'fresh'" in mlpipe("groups").stdout  # nothing was saved
+
+
+def test_a_package_is_found_from_any_folder(
+    write_spec: Any, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MLPIPE_DEPLOYMENTS_ROOT")  # the default: the local data folder
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-home"))
+    (project / "Model.py").write_text("class Model:\n    def predict(self, X, names=None):\n"
+                                      "        return X\n")
+    path = write_spec(project, SPEC.replace("x: {values: [1, 2]}", "x: {values: [1]}"))
+    assert mlpipe("sweep", "-f", str(path), "-p", "anywhere", "--wait").returncode == 0
+    rows = json.loads(mlpipe("experiments", "1", "-p", "anywhere", "--format", "json").stdout)
+    packaged = mlpipe("package", str(rows[0]["id"]), "--name", "anywhere", "-p", "anywhere",
+                      cwd=project)
+    assert packaged.returncode == 0, packaged.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    plan = mlpipe("deploy", "anywhere", "--dry-run", cwd=elsewhere)
+    assert plan.returncode == 0, plan.stderr
+    folder = tmp_path / "data-home" / "mlpipe" / "deployments" / "anywhere"
+    assert str(folder) in plan.stdout and (folder / "model.dat").read_text() == "weights"
+    assert not (project / "deployments").exists() and not (elsewhere / "deployments").exists()

@@ -51,7 +51,7 @@ def test_grid_sweep_layout_params_metrics(
     assert best.params["x"] == 1
     assert api.best(sweep.group, "loss", mode="max").params["x"] == 3
     with pytest.raises(NotFound, match="metrics logged: accuracy, loss"):
-        api.best(sweep.group, "f1")
+        api.best(sweep.group, "f1", mode="max")
     events = [e["event"] for e in api._store().events(sweep.group)]
     assert events[0] == "submitted" and events[-1] == "group-succeeded"
     assert api.groups().loc[sweep.group, "succeeded"] == 3

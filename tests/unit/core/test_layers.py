@@ -26,7 +26,6 @@ LAYERS = {
     "executors": 3,
     "builders": 3,
     "deployers": 3,
-    "monitor": 3,
     "serving": 3,
     "packaging": 3,
     "plots": 3,
@@ -35,17 +34,17 @@ LAYERS = {
     "magics": 5,
     "widgets": 5,
     "serverext": 5,
-    "display": 5,
-    "demo": 5,
     "__init__": 6,
     "__main__": 6,
-    "labextension": 6,
 }
+# Front ends see only the API (DESIGN.md §3): these parts, plus each other where listed below.
+FRONT_ENDS = {"cli", "magics", "widgets", "serverext"}
+FRONT_END_MAY_IMPORT = {"api", "errors", "settings"}
 # Third-party libraries only some parts may import (STYLE.md habit 1).
 ONLY_IN = {
     "kubernetes": {"k8s", "executors", "builders", "deployers"},
     "tornado": {"serverext"},
-    "IPython": {"magics", "widgets", "display", "plots"},
+    "IPython": {"magics", "widgets", "plots"},
     "ipywidgets": {"widgets", "plots"},
     "matplotlib": {"plots", "widgets"},
 }
@@ -58,9 +57,6 @@ ALLOWED_SIDEWAYS = {
     ("engine", "search"),
     ("magics", "cli"),  # one grammar: the magics reuse the CLI parser
     ("magics", "widgets"),
-    ("magics", "display"),
-    ("widgets", "display"),
-    ("serverext", "cli"),
     ("engine", "spec"),
     ("deployers", "serving"),
     ("deployers", "packaging"),
@@ -109,6 +105,27 @@ def _imports(path: Path) -> list[tuple[str, int]]:
 def test_every_part_has_a_layer() -> None:
     parts = {_part(p) for p in _modules()}
     assert parts <= set(LAYERS), f"give these parts a layer: {sorted(parts - set(LAYERS))}"
+
+
+def test_every_layer_name_is_a_part() -> None:
+    parts = {_part(p) for p in _modules()}
+    assert set(LAYERS) <= parts | {"__init__", "__main__"}, sorted(set(LAYERS) - parts)
+
+
+def test_front_ends_import_only_the_api() -> None:
+    bad = []
+    for path in _modules():
+        mine = _part(path)
+        if mine not in FRONT_ENDS:
+            continue
+        for name, line in _imports(path):
+            if not name.startswith("jupyter_mlpipe."):
+                continue
+            other = name.split(".")[1]
+            sideways = (mine, other) in ALLOWED_SIDEWAYS
+            if other != mine and other not in FRONT_END_MAY_IMPORT and not sideways:
+                bad.append(f"{path.relative_to(PKG)}:{line} ({mine}) imports {other}")
+    assert not bad, "front ends must import only jupyter_mlpipe.api:\n" + "\n".join(bad)
 
 
 def test_imports_point_downward() -> None:

@@ -54,3 +54,39 @@ def test_explain_lists_every_setting() -> None:
     rows = Settings.load().explain()
     assert [r["name"] for r in rows] == [s.name for s in REGISTRY]
     assert all({"value", "source", "env", "help"} <= set(r) for r in rows)
+
+
+def test_deployments_default_to_the_local_data_folder_wherever_the_process_runs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("MLPIPE_DEPLOYMENTS_ROOT", "MLPIPE_OUTPUTS_ROOT", "MLPIPE_REPOS_ROOT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-home"))
+    seen = set()
+    for folder in (tmp_path / "a", tmp_path / "b"):
+        folder.mkdir()
+        monkeypatch.chdir(folder)
+        loaded = Settings.load()
+        assert loaded.sources["deployments_root"] == "default"
+        assert loaded.deployments_root.is_absolute()
+        assert loaded.deployments_root.parent == loaded.outputs_root.parent  # side by side
+        seen.add(loaded.deployments_root)
+    assert seen == {tmp_path / "data-home" / "mlpipe" / "deployments"}
+
+
+def test_deployments_follow_an_explicit_repos_root_but_an_explicit_value_wins(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("MLPIPE_DEPLOYMENTS_ROOT", raising=False)
+    monkeypatch.delenv("MLPIPE_REPOS_ROOT", raising=False)
+    save_setting("repos_root", str(tmp_path / "repos"))  # the repos volume, as in a cluster
+    loaded = Settings.load()
+    assert loaded.deployments_root == (tmp_path / "repos" / "deployments").resolve()
+    assert loaded.sources["deployments_root"] == "default (under repos_root)"
+    monkeypatch.setenv("MLPIPE_REPOS_ROOT", str(tmp_path / "mounted"))
+    assert Settings.load().deployments_root == (tmp_path / "mounted" / "deployments").resolve()
+    # a later replace (the server extension adopting Jupyter's root folder) moves nothing
+    replaced = Settings.load().replace(repos_root=str(tmp_path / "x"))
+    assert replaced.deployments_root == (tmp_path / "mounted" / "deployments").resolve()
+    monkeypatch.setenv("MLPIPE_DEPLOYMENTS_ROOT", str(tmp_path / "mine"))
+    assert Settings.load().deployments_root == (tmp_path / "mine").resolve()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlpipe.errors import InvalidName, PackageError
+from jupyter_mlpipe.errors import Conflict, InvalidName, PackageError
 from jupyter_mlpipe.packaging import copying, read_lineage, update_lineage, write_package
 from jupyter_mlpipe.packaging.render import parse_environment
 
@@ -126,7 +126,7 @@ def test_refuses_existing_without_force_and_replaces_with_force(tmp_path, src, c
     first = _write(root, src, ckpt)
     marker = Path(first.path) / "user-note.txt"
     marker.write_text("keep me")
-    with pytest.raises(PackageError, match="--force"):
+    with pytest.raises(Conflict, match="--force"):
         _write(root, src, ckpt)
     assert marker.read_text() == "keep me"
     ckpt.write_bytes(b"new weights")

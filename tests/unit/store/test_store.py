@@ -19,10 +19,10 @@ from jupyter_mlpipe.store import (
     append_jsonl,
     atomic_write_json,
     read_json,
-    read_jsonl,
     safe_join,
     validate_name,
 )
+from jupyter_mlpipe.store.metrics import read_lines
 
 
 def _record(gid: int) -> GroupRecord:
@@ -87,19 +87,20 @@ def test_layout_and_records(tmp_path: Path) -> None:
         store.read_group(5)
 
 
-def test_read_jsonl_is_incremental_and_skips_a_torn_last_line(tmp_path: Path) -> None:
+def test_metric_lines_are_read_incrementally_and_a_torn_last_line_waits(tmp_path: Path) -> None:
     path = tmp_path / "m.jsonl"
-    append_jsonl(path, {"a": 1})
-    append_jsonl(path, {"a": 2})
+    append_jsonl(path, {"values": {"a": 1}, "step": 0})
+    append_jsonl(path, {"values": {"a": 2}, "step": 1})
     with open(path, "ab") as fh:
-        fh.write(b'{"a": 3')  # a writer died mid-line, or is mid-write
-    records, offset = read_jsonl(path)
-    assert records == [{"a": 1}, {"a": 2}]
-    assert read_jsonl(path, offset) == ([], offset)
+        fh.write(b'{"values": {"a": 3}')  # a writer died mid-line, or is mid-write
+    lines, offset = read_lines(path)
+    assert [(line.step, line.values) for line in lines] == [(0, {"a": 1.0}), (1, {"a": 2.0})]
+    assert read_lines(path, offset) == ([], offset)
     with open(path, "ab") as fh:
         fh.write(b"}\n")
-    assert read_jsonl(path, offset) == ([{"a": 3}], path.stat().st_size)
-    assert read_jsonl(tmp_path / "missing.jsonl") == ([], 0)
+    lines, end = read_lines(path, offset)
+    assert [line.values for line in lines] == [{"a": 3.0}] and end == path.stat().st_size
+    assert read_lines(tmp_path / "missing.jsonl") == ([], 0)
 
 
 def test_atomic_write_leaves_no_temp_and_bad_json_is_a_store_error(tmp_path: Path) -> None:
