@@ -126,7 +126,10 @@ class KubeClient:
         for w in list(self._watches):
             resp = getattr(w, "_resp", None)  # the helper keeps the open response here
             if resp is not None and hasattr(resp, "shutdown"):
-                resp.shutdown()
+                try:
+                    resp.shutdown()
+                except (OSError, ValueError, RuntimeError):
+                    pass  # the stream ended meanwhile (its socket closed or released): done
 
     def close(self) -> None:
         """Close connections, ending open watches at once."""
