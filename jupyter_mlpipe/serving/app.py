@@ -5,8 +5,8 @@ Routes (Seldon protocol, then Open Inference V2)::
     POST /predict  /api/v1.0/predictions  /api/v0.1/predictions   (GET /predict?json=...)
     POST /seldon/<deployment>/api/v0.1/predictions
     POST /seldon/<namespace>/<deployment>/api/v1.0/predictions
-    POST /api/v1.0/feedback  /api/v0.1/feedback  /send-feedback
-    GET  /health/ping  /health/status  /metadata
+    POST /api/v1.0/feedback  /api/v0.1/feedback  /send-feedback   (GET /send-feedback?json=...)
+    GET  /health/ping  /health/status  /metadata  /seldon.json
     GET  /v2  /v2/health/live  /v2/health/ready  /v2/models/<name>[/versions/<v>][/ready]
     POST /v2/models/<name>[/versions/<v>]/infer
 
@@ -17,6 +17,8 @@ unsupported content types, 500 when the model fails. Tracebacks go to the log on
 Model calls run on the event loop while they are fast (a thread hop costs more than a small
 model's predict) and move to one dedicated thread when they are slow, so a slow model never
 starves health checks; one thread keeps the model's calls serial, as under Seldon's one worker.
+A request whose body is over ``OFFLOAD_BODY`` bytes is always handled on that thread: decoding
+megabytes of JSON must not hold up ``/health/ping`` either.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from ..errors import PredictError
 from .handlers import Handlers, json_response
@@ -52,6 +55,7 @@ Handler = Callable[[Request], Response]
 # (handler, calls the model, speaks V2)
 Route = tuple[Handler, bool, bool]
 
+OFFLOAD_BODY = 256 * 1024  # bytes of request body parsed off the event loop
 _OFFLOAD_ABOVE = 0.005  # seconds of model time (smoothed) before calls move off the loop
 _INLINE_BELOW = 0.002
 _PREDICTION_VERSIONS = ("v0.1", "v1.0")
@@ -89,7 +93,8 @@ class ModelApp:
             "/api/v0.1/predictions": predict,
             "/api/v1.0/feedback": feedback,
             "/api/v0.1/feedback": feedback,
-            "/send-feedback": feedback,
+            "/send-feedback": {**feedback, "GET": (h.feedback, True, False)},
+            "/seldon.json": {"GET": (h.openapi, False, False)},
             "/health/ping": {"GET": (h.ping, False, False)},
             "/health/status": {"GET": (h.health_status, True, False)},
             "/api/v1.0/health/status": {"GET": (h.health_status, True, False)},
@@ -189,7 +194,8 @@ class ModelApp:
             content_type = (header(scope, b"content-type") or b"").decode("latin-1")
             request = Request(method, path, scope.get("query_string", b""), content_type, body)
             if heavy:
-                return await self._call_model(handler, request)
+                return await self._call_model(handler, request,
+                                              off_loop=len(body) > OFFLOAD_BODY)
             return handler(request)
         except ClientGone:
             return None
@@ -200,10 +206,11 @@ class ModelApp:
             log.exception("%s %s failed: %s", scope.get("method"), path, error)
             return _error_response(_for_protocol(error, v2))
 
-    async def _call_model(self, handler: Handler, request: Request) -> Response:
+    async def _call_model(self, handler: Handler, request: Request, *,
+                          off_loop: bool = False) -> Response:
         # Inline only when no call is queued on the thread either: the model must never run
         # two calls at once (user models need not be thread-safe).
-        if not self._threaded and not self._queued:
+        if not (self._threaded or off_loop or self._queued):
             started = time.perf_counter()
             try:
                 return handler(request)
@@ -238,6 +245,7 @@ class ModelApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                asyncio.get_running_loop().set_exception_handler(AcceptErrorLog())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.close()
@@ -247,6 +255,35 @@ class ModelApp:
     def close(self) -> None:
         """Release the model thread (waits for a running call to finish)."""
         self._executor.shutdown(wait=True)
+
+
+class AcceptErrorLog:
+    """An event-loop exception handler that reports accept failures once, not per attempt.
+
+    When the process runs out of file descriptors, asyncio retries ``accept()`` every second and
+    logs a traceback each time. This handler logs the first failure with its cause and the
+    fix, then stays silent until ``quiet`` seconds have passed (then it says how many it
+    dropped); everything else goes to asyncio's default handler.
+    """
+
+    def __init__(self, quiet: float = 60.0) -> None:
+        self.quiet = quiet
+        self._last = -quiet
+        self._dropped = 0
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if "accept" not in str(context.get("message", "")):
+            loop.default_exception_handler(context)
+            return
+        now = time.monotonic()
+        if now - self._last < self.quiet:
+            self._dropped += 1
+            return
+        more = f" ({self._dropped} more since the last report)" if self._dropped else ""
+        log.error("cannot accept connections: %s%s — too many open connections; idle ones "
+                  "are closed after the read timeout (raise `ulimit -n` for more)",
+                  context.get("exception") or context.get("message"), more)
+        self._last, self._dropped = now, 0
 
 
 def _error(status: int, info: str, reason: str, v2: bool) -> PredictError:
