@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import __version__
 from ..errors import PredictError
 from . import jsoncodec
@@ -54,8 +56,10 @@ class Handlers:
         self.model = model
 
     def _reply_dict(self, request: SeldonRequest, result: Any, *,
-                    make_puid: bool = False) -> dict[str, Any]:
+                    make_puid: bool = False, feedback: bool = False) -> dict[str, Any]:
         data, runtime_tags, runtime_metrics = _unpack(result)
+        if data is None and feedback:  # SeldonResponse(None) from send_feedback: Seldon
+            data = []                  # answers an empty array
         tags = {**self.model.tags(), **runtime_tags}
         metrics = self.model.metrics() + runtime_metrics
         if not self.model.metrics_in_reply:
@@ -120,11 +124,12 @@ class Handlers:
         if isinstance(response, dict) and isinstance(response.get("meta"), dict):
             routes = response["meta"].get("routing")
             routing = routes.get(self.model.name) if isinstance(routes, dict) else None
-        result = self.model.send_feedback(parsed.features, parsed.names, reward,
-                                          truth.features, routing)
+        # Seldon hands feedback payloads over as arrays: an empty one when absent.
+        result = self.model.send_feedback(_or_empty(parsed.features), parsed.names, reward,
+                                          _or_empty(truth.features), routing)
         puid = parsed.meta.get("puid")
         reply = self._reply_dict(SeldonRequest(parsed.form, None, [], {}, parsed.message),
-                                 result)
+                                 result, feedback=True)
         if puid:
             reply["meta"]["puid"] = puid
         return json_response(_as_protobuf_json(reply))
@@ -200,6 +205,10 @@ def _optional_message(message: Any, what: str) -> SeldonRequest:
         return parse_request(message)
     except PredictError as exc:
         raise bad_data(f"feedback {what}: {exc}") from None
+
+
+def _or_empty(features: Any) -> Any:
+    return np.array([]) if features is None else features
 
 
 def _as_protobuf_json(reply: dict[str, Any]) -> dict[str, Any]:
