@@ -17,8 +17,9 @@ unsupported content types, 500 when the model fails. Tracebacks go to the log on
 Model calls run on the event loop while they are fast (a thread hop costs more than a small
 model's predict) and move to one dedicated thread when they are slow, so a slow model never
 starves health checks; one thread keeps the model's calls serial, as under Seldon's one worker.
-A request whose body is over ``OFFLOAD_BODY`` bytes is always handled on that thread: decoding
-megabytes of JSON must not hold up ``/health/ping`` either.
+A request whose body is over ``OFFLOAD_BODY`` bytes is always handled on that thread, and a
+prediction's JSON body that large is decoded in a helper process (:mod:`.bigbody`): decoding
+megabytes of JSON holds the GIL, and must not hold up ``/health/ping``.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from ..errors import PredictError
+from .bigbody import Decoder, decode
 from .handlers import Handlers, json_response
 from .http import (
     BodyTooLarge,
@@ -45,8 +48,9 @@ from .http import (
     read_body,
     send_response,
 )
+from .messages import is_json_type, mimetype
 from .model import ServedModel, as_predict_error
-from .seldon_protocol import error_body
+from .seldon_protocol import bad_data, error_body
 
 log = logging.getLogger("jupyter_mlpipe.serving")
 
@@ -84,6 +88,9 @@ class ModelApp:
         self._model_time = 0.0
         self._queued = 0  # model calls handed to the thread and not finished yet
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="model")
+        self._decoder = Decoder()
+        # predict_raw/predict_rest get the message exactly as sent: no helper decoding for them
+        self._helper_decodes = not (model.has_raw or model.has_predict_rest)
         h = self.handlers
         predict: dict[str, Route] = {"POST": (h.predict, True, False)}
         feedback: dict[str, Route] = {"POST": (h.feedback, True, False)}
@@ -193,6 +200,8 @@ class ModelApp:
                              "less data per request", "MICROSERVICE_BAD_DATA", v2) from None
             content_type = (header(scope, b"content-type") or b"").decode("latin-1")
             request = Request(method, path, scope.get("query_string", b""), content_type, body)
+            if handler == self.handlers.predict and len(body) > OFFLOAD_BODY:
+                request = await self._decode_off_process(request)
             if heavy:
                 return await self._call_model(handler, request,
                                               off_loop=len(body) > OFFLOAD_BODY)
@@ -222,6 +231,16 @@ class ModelApp:
             return await loop.run_in_executor(self._executor, self._timed, handler, request)
         finally:
             self._queued -= 1
+
+    async def _decode_off_process(self, request: Request) -> Request:
+        if not (self._helper_decodes and request.method == "POST" and not request.query
+                and is_json_type(mimetype(request))):
+            return request
+        loop = asyncio.get_running_loop()
+        ok, decoded = await loop.run_in_executor(self._decoder.pool(), decode, request.body)
+        if not ok:
+            raise bad_data(decoded)
+        return replace(request, decoded=decoded)
 
     def _timed(self, handler: Handler, request: Request) -> Response:
         started = time.perf_counter()
@@ -253,16 +272,18 @@ class ModelApp:
                 return
 
     def close(self) -> None:
-        """Release the model thread (waits for a running call to finish)."""
+        """Release the model thread (waits for a running call to finish) and the decoder."""
         self._executor.shutdown(wait=True)
+        self._decoder.close()
 
 
 class AcceptErrorLog:
     """An event-loop exception handler that reports accept failures once, not per attempt.
 
-    When the process runs out of file descriptors, asyncio retries ``accept()`` every second and
-    logs a traceback each time. This handler logs the first failure with its cause and the
-    fix, then stays silent until ``quiet`` seconds have passed (then it says how many it
+    When the process runs out of file descriptors, asyncio retries ``accept()`` every second
+    (once per pending connection) and logs a traceback each time, and the retries still pending
+    at shutdown fail on the closed socket. This handler logs the first failure with its cause
+    and the fix, then stays silent until ``quiet`` seconds have passed (then it says how many it
     dropped); everything else goes to asyncio's default handler.
     """
 
@@ -273,6 +294,9 @@ class AcceptErrorLog:
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         if "accept" not in str(context.get("message", "")):
+            if "_start_serving" in repr(context.get("handle")):  # a retry of the above
+                self._dropped += 1
+                return
             loop.default_exception_handler(context)
             return
         now = time.monotonic()

@@ -56,6 +56,8 @@ def decode_message(request: Request) -> Any:
     if not is_json_type(media):
         raise bad_data(f"Content-Type {media!r} is not supported — send application/json "
                        "(or a form with a json= field, or multipart/form-data)", status=415)
+    if request.decoded is not None:
+        return request.decoded
     if not request.body:
         raise bad_data("Can't find JSON in data: the request body is empty")
     return loads(request.body)

@@ -75,14 +75,14 @@ def _tensor(tensor: Any) -> np.ndarray:
     if not isinstance(tensor, dict) or "values" not in tensor or "shape" not in tensor:
         raise bad_data("data.tensor needs \"shape\" and \"values\"")
     values, shape = tensor["values"], tensor["shape"]
-    if not isinstance(values, list):
+    if not isinstance(values, (list, np.ndarray)):
         raise bad_data(f"data.tensor.values must be a list of numbers, got {type(values).__name__}")
     if not isinstance(shape, list) or not all(
         isinstance(d, int) and not isinstance(d, bool) and d >= -1 for d in shape
     ):
         raise bad_data(f"data.tensor.shape must be a list of sizes, got {shape!r}")
     try:
-        array = np.array(values)
+        array = np.asarray(values)
     except (ValueError, TypeError):
         raise bad_data("data.tensor.values must be a flat list of numbers") from None
     if array.dtype.kind not in "biuf" or array.ndim != 1:
@@ -96,6 +96,8 @@ def _tensor(tensor: Any) -> np.ndarray:
 
 
 def _ndarray(value: Any) -> np.ndarray:
+    if isinstance(value, np.ndarray):  # decoded by the helper process
+        return value
     if not isinstance(value, list):
         raise bad_data(f"data.ndarray must be a (nested) list, got {type(value).__name__}")
     try:
