@@ -237,14 +237,7 @@ class MetadataObject:
     ``versions_as_string`` breaks the metadata as the upstream test does.
     """
 
-    METADATA_RESPONSE = {
-        "name": "my-model-name",
-        "versions": ["model-version"],
-        "platform": "model-platform",
-        "inputs": [{"name": "input", "datatype": "BYTES", "shape": [1]}],
-        "outputs": [{"name": "output", "datatype": "BYTES", "shape": [1]}],
-        "custom": {"tag-key": "tag-value"},
-    }
+    METADATA_RESPONSE = {**UserObject.METADATA_RESPONSE, "custom": {"tag-key": "tag-value"}}
 
     def __init__(self, versions_as_string: bool = False) -> None:
         self.metadata = dict(self.METADATA_RESPONSE)

@@ -1,16 +1,5 @@
-"""seldon-core v1.17.1's ``model-template-app2``: the identity model, in a submodule."""
+"""seldon-core v1.17.1's ``model-template-app2``: the template class, loaded through a submodule."""
 
-import logging
+from MyModel import MyModel
 
-logger = logging.getLogger(__name__)
-
-
-class MyModel:
-    def __init__(self):
-        logger.info("Initializing model")
-
-    def predict(self, X, features_names):
-        return X
-
-    def send_feedback(self, features, feature_names, reward, truth, routing=None):
-        return []
+__all__ = ["MyModel"]
