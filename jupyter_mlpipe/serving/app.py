@@ -29,6 +29,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from typing import Any
 
@@ -237,7 +238,12 @@ class ModelApp:
                 and is_json_type(mimetype(request))):
             return request
         loop = asyncio.get_running_loop()
-        ok, decoded = await loop.run_in_executor(self._decoder.pool(), decode, request.body)
+        try:
+            ok, decoded = await loop.run_in_executor(self._decoder.pool(), decode, request.body)
+        except BrokenProcessPool:  # the helper died (killed, out of memory): decode here
+            log.warning("the body decoding helper stopped; it is restarted on next use")
+            self._decoder.close()
+            return request
         if not ok:
             raise bad_data(decoded)
         return replace(request, decoded=decoded)

@@ -13,6 +13,7 @@ the message exactly as sent).
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -55,6 +56,13 @@ def _numeric(values: list[Any]) -> np.ndarray | None:
     return array if array.dtype.kind in "biuf" else None
 
 
+def _ignore_stop_signals() -> None:
+    # The server drains on SIGTERM/SIGINT (sent to its whole process group) and then stops
+    # this helper itself; dying first would fail the requests still being drained.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class Decoder:
     """One helper process (started on first use, with ``spawn``: the server has threads)."""
 
@@ -62,12 +70,14 @@ class Decoder:
         self._pool: ProcessPoolExecutor | None = None
 
     def pool(self) -> ProcessPoolExecutor:
+        """The helper, started (again, after a crash) when needed."""
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_ignore_stop_signals)
         return self._pool
 
     def close(self) -> None:
-        """Stop the helper process, if it was started."""
+        """Stop the helper process, if it was started (a crashed one is replaced on next use)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None

@@ -22,6 +22,9 @@ import numpy as np
 import pytest
 
 from jupyter_mlpipe import proc
+from jupyter_mlpipe.serving.app import OFFLOAD_BODY, ModelApp
+from jupyter_mlpipe.serving.loader import inspect_folder, load_model
+from jupyter_mlpipe.serving.model import ServedModel
 from tests.integration.serving_harness import (
     MODELS,
     REPO,
@@ -31,6 +34,8 @@ from tests.integration.serving_harness import (
     stop,
     wait_for_ping,
 )
+from tests.unit.serving.conftest import restore_process_state  # noqa: F401 (a fixture)
+from tests.unit.serving.serving_asgi import call
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -179,7 +184,8 @@ def test_a_large_body_is_parsed_off_the_event_loop(tmp_path: Path) -> None:
         # the request (measured: 0.35 s of 2.5 s); off the loop, for a few milliseconds.
         assert len(latencies) >= 5 and max(latencies) < 0.1 * took, (took, sorted(latencies))
     finally:
-        stop(child)
+        code = stop(child)
+    assert code == 0, (tmp_path / "server.log").read_text()[-3000:]  # helper included
 
 
 def test_request_path_never_shows_the_folder(tmp_path: Path) -> None:
@@ -194,3 +200,26 @@ def test_request_path_never_shows_the_folder(tmp_path: Path) -> None:
     assert status == 200
     assert reply["meta"]["requestPath"] == {"echo": "NOT_IMPLEMENTED:NOT_IMPLEMENTED"}
     assert str(MODELS) not in json.dumps(reply)
+
+
+def _app(folder: Path) -> ModelApp:
+    spec = inspect_folder(folder, environ={})
+    return ModelApp(ServedModel(load_model(spec), spec.model_name, environ={}))
+
+
+@pytest.mark.usefixtures("restore_process_state")
+def test_bodies_decoded_by_the_helper_follow_every_rule() -> None:
+    app = _app(MODELS / "echo")
+    try:
+        rows = np.arange(40_000, dtype=float).reshape(2, -1)
+        body = json.dumps({"data": {"ndarray": rows.tolist()}}).encode()
+        assert len(body) > OFFLOAD_BODY
+        status, _, reply = call(app, "POST", "/predict", body)
+        assert status == 200 and json.loads(reply)["data"]["ndarray"] == rows.tolist()
+        status, _, reply = call(app, "POST", "/predict", body[:-1])  # truncated JSON
+        assert status == 400 and "invalid JSON" in json.loads(reply)["status"]["info"]
+        ragged = json.dumps({"data": {"ndarray": [[1.0] * 40_000, [1.0]]}}).encode()
+        status, _, reply = call(app, "POST", "/predict", ragged)
+        assert status == 400 and "same length" in json.loads(reply)["status"]["info"]
+    finally:
+        app.close()
