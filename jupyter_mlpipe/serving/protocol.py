@@ -6,8 +6,8 @@ nothing, or dribbles its headers or body a byte at a time, holds a connection (a
 descriptor) for ever. Here every connection must deliver a request's headers within
 ``header_timeout`` seconds of connecting (or of the request's first byte on a kept-alive
 connection), and its body within ``body_timeout`` seconds of the headers; otherwise it is
-answered 408 (headers) or closed (body). Idle kept-alive connections are uvicorn's business
-(``timeout_keep_alive``).
+answered 408 (headers) or closed (body); headers over ``MAX_HEADER_BYTES`` are answered 431.
+Idle kept-alive connections are uvicorn's business (``timeout_keep_alive``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from typing import Any
 from . import jsoncodec
 from .seldon_protocol import error_body
 
-_STATUS_TEXT = {400: b"Bad Request", 408: b"Request Timeout"}
+MAX_HEADER_BYTES = 64 * 1024
+_STATUS_TEXT = {400: b"Bad Request", 408: b"Request Timeout",
+                431: b"Request Header Fields Too Large"}
 
 
 def http_protocol(header_timeout: float = 10.0, body_timeout: float = 30.0) -> Any:
@@ -40,6 +42,7 @@ def http_protocol(header_timeout: float = 10.0, body_timeout: float = 30.0) -> A
     class DeadlineProtocol(HttpToolsProtocol):
         _deadline: asyncio.TimerHandle | None = None
         _in_headers = True
+        _header_bytes = 0
 
         def _answer(self, status: int, info: str) -> None:
             body = jsoncodec.dumps(error_body(info))
@@ -74,6 +77,14 @@ def http_protocol(header_timeout: float = 10.0, body_timeout: float = 30.0) -> A
             else:  # the app waits for the body: closing makes it see a disconnect
                 self.transport.close()
 
+        def data_received(self, data: bytes) -> None:
+            if self._in_headers:
+                self._header_bytes += len(data)
+            super().data_received(data)
+            if (self._in_headers and self._header_bytes > MAX_HEADER_BYTES
+                    and not self.transport.is_closing()):
+                self._answer(431, f"the request headers are over {MAX_HEADER_BYTES} bytes")
+
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             self._arm(header_timeout)
@@ -87,6 +98,7 @@ def http_protocol(header_timeout: float = 10.0, body_timeout: float = 30.0) -> A
         def on_headers_complete(self) -> None:
             super().on_headers_complete()
             self._in_headers = False
+            self._header_bytes = 0
             self._arm(body_timeout)
 
         def on_message_complete(self) -> None:

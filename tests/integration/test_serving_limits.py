@@ -109,6 +109,22 @@ def test_dribbling_connections_are_closed_and_health_stays_up(echo_server: int) 
             sock.close()
 
 
+def test_oversized_headers_are_refused(echo_server: int) -> None:
+    with socket.create_connection(("127.0.0.1", echo_server), timeout=30) as sock:
+        sock.sendall(b"GET /health/ping HTTP/1.1\r\nHost: x\r\n")
+        try:
+            for _ in range(100):  # 100 KB of one header, in pieces
+                sock.sendall(b"X-Big: " + b"a" * 1000 + b"\r\n")
+        except OSError:
+            pass  # the server answered and closed meanwhile
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 431 ")
+    assert b"over 65536 bytes" in answer
+    ping(echo_server)
+
+
 def test_out_of_descriptors_logs_once_and_recovers(tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "server.log"
