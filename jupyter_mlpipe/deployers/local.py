@@ -54,7 +54,8 @@ def ping(url: str, timeout: float = 2.0) -> tuple[bool, str]:
     try:
         with urllib.request.urlopen(url + "/health/ping", timeout=timeout) as reply:
             body = reply.read(64)
-        return body.strip() == b"pong", f"/health/ping answered {body[:32]!r}"
+        text = body[:32].decode("utf-8", "replace").strip()
+        return body.strip() == b"pong", f"/health/ping answered {text!r}"
     except urllib.error.HTTPError as exc:
         return False, f"/health/ping answered HTTP {exc.code}"
     except (urllib.error.URLError, OSError) as exc:
