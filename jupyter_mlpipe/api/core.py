@@ -366,15 +366,32 @@ class Mlpipe(ModelVerbs, ShipVerbs):
         return row
 
     def metrics(
-        self, group: int, project: str | None = None, cursor: str | None = None
+        self,
+        group: int,
+        project: str | None = None,
+        cursor: str | None = None,
+        *,
+        max_bytes: int | None = None,
+        max_points: int | None = None,
     ) -> MetricsBatch:
         """New metric points of a group since ``cursor`` (see :mod:`jupyter_mlpipe.store.metrics`).
 
+        Args:
+            max_bytes: a page: read at most about this many bytes of logs (the batch says
+                ``more`` when there is more; call again with its cursor).
+            max_points: decimate each series of the batch to about this many points.
+
         Raises:
             StoreError: ``cursor`` is not one this API produced.
+            InvalidArgument: a page or point limit below 1.
         """
+        for name, value in (("max_bytes", max_bytes), ("max_points", max_points)):
+            if value is not None and value < 1:
+                raise InvalidArgument(f"{name} must be 1 or more, got {value}")
         self._store(project).read_group(int(group))
-        return self._reader(group, project).metrics(cursor)
+        return self._reader(group, project).metrics(
+            cursor, max_bytes=max_bytes, max_points=max_points
+        )
 
     def logs(
         self, experiment: int, project: str | None = None, follow: bool = False

@@ -224,16 +224,23 @@ class Prediction:
 
     @property
     def top(self) -> list[tuple[str, float]]:
-        """(name, score) pairs of the first row, best first (for probability outputs)."""
+        """(name, probability) pairs of the first row, best first — when the row is a
+        probability vector (non-negative scores summing to 1); else empty (a regression's
+        values are not classes)."""
         row = self.values[0] if self.values and isinstance(self.values[0], list) else self.values
-        if not isinstance(row, list) or not all(isinstance(v, (int, float)) for v in row):
+        if not isinstance(row, list) or not row:
+            return []
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row):
+            return []
+        scores = [float(v) for v in row]
+        if min(scores) < 0 or not math.isclose(sum(scores), 1.0, abs_tol=1e-3):
             return []
         names = self.names if len(self.names) == len(row) else [str(i) for i in range(len(row))]
-        return sorted(zip(names, map(float, row), strict=True), key=lambda kv: -kv[1])
+        return sorted(zip(names, scores, strict=True), key=lambda kv: -kv[1])
 
     @property
     def label(self) -> str | None:
-        """The best-scoring output name, when the output is a score vector."""
+        """The most probable class, when the output is a probability vector."""
         top = self.top
         return top[0][0] if top else None
 

@@ -109,18 +109,31 @@ class GroupHandler(MlpipeHandler):
         await self.reply_encoded(lambda: self.api.group_detail(gid, project=project).to_dict())
 
 
+#: One metrics answer reads at most this much of the logs (a page; the answer says ``more``).
+METRICS_PAGE_BYTES = 4 << 20
+
+
 class GroupMetricsHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def get(self, group: str) -> None:
         gid, project = rq.parse_id(group, "group"), self.project()
         after = rq.cursor(self.get_query_argument("after", None))
-        try:
-            batch = await self.call(self.api.metrics, gid, project=project, cursor=after)
-        except StoreError as exc:
-            if after is None:
-                raise
-            raise BadRequest(str(exc)) from exc  # the cursor was not one the server sent
-        await self.reply_encoded(lambda: {"group": gid, **batch.to_dict()})
+        points = rq.parse_int(
+            self.get_query_argument("max_points", None), "max_points", 5000, 2, 1_000_000
+        )
+
+        def page() -> dict[str, Any]:
+            try:
+                batch = self.api.metrics(
+                    gid, project, after, max_bytes=METRICS_PAGE_BYTES, max_points=points
+                )
+            except StoreError as exc:
+                if after is None:
+                    raise
+                raise BadRequest(str(exc)) from exc  # the cursor was not one the server sent
+            return {"group": gid, **batch.to_dict()}
+
+        await self.reply_encoded(page)
 
 
 class GroupStopHandler(MlpipeHandler):

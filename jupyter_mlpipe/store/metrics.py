@@ -78,11 +78,13 @@ class MetricsBatch:
             Only experiments and metrics with new points appear.
         cursor: pass back to :class:`MetricsReader` to continue after these points.
         reset: experiments whose log was rewritten: drop their earlier points first.
+        more: the page was full: more points were already logged — read again with ``cursor``.
     """
 
     points: Points
     cursor: str
     reset: frozenset[int] = frozenset()
+    more: bool = False
 
     @property
     def empty(self) -> bool:
@@ -100,6 +102,7 @@ class MetricsBatch:
             },
             "cursor": self.cursor,
             "reset": sorted(self.reset),
+            "more": self.more,
         }
 
 
@@ -153,6 +156,10 @@ class MetricsReader:
             exist yet.
         cursor: where a previous :class:`MetricsBatch` ended, or None to start at the beginning.
         experiments: only these experiment ids (default: every experiment folder).
+        max_bytes: read at most about this many bytes of logs per :meth:`read` (a page; the
+            batch then says ``more``), whole lines only; None reads everything new.
+        max_points: decimate each series of a batch to about this many points (the first, the
+            last, and the lowest and highest of each bucket); None keeps every point.
 
     Raises:
         StoreError: ``cursor`` is not a cursor string.
@@ -163,8 +170,12 @@ class MetricsReader:
         group_dir: str | os.PathLike[str],
         cursor: str | None = None,
         experiments: Iterable[int] | None = None,
+        max_bytes: int | None = None,
+        max_points: int | None = None,
     ) -> None:
         self.group_dir = Path(group_dir)
+        self.max_bytes = max_bytes
+        self.max_points = max_points
         self._positions = _decode_positions(cursor)
         self._sizes: dict[int, int] = {}  # size at the last read: a torn tail is not re-read
         self._only = None if experiments is None else frozenset(int(e) for e in experiments)
@@ -202,6 +213,8 @@ class MetricsReader:
         reset: set[int] = set()
         ids = self._experiment_ids() if experiments is None else experiments
         base = os.fspath(self.group_dir)
+        budget = self.max_bytes
+        more = False
         for eid in ids:
             if self._only is not None and eid not in self._only:
                 continue
@@ -221,13 +234,72 @@ class MetricsReader:
             ):  # nothing appended (at most a torn tail already seen)
                 self._positions[eid] = (offset, stat.st_ino)
                 continue
-            records, offset = _read_from(path, offset, stat.st_size)
+            end = stat.st_size
+            if budget is not None:
+                if budget <= 0:
+                    more = True
+                    if eid in reset:  # start over next page, without a second reset
+                        self._positions[eid] = (0, stat.st_ino)
+                    continue
+                if end - offset > budget:  # a page: up to the budget, whole lines only
+                    end, more = _page_end(path, offset, budget, end), True
+            start = offset
+            records, offset = _read_from(path, offset, end)
+            if budget is not None:
+                budget -= max(offset - start, 1)
             self._positions[eid] = (offset, stat.st_ino)
-            self._sizes[eid] = stat.st_size
+            if end == stat.st_size:
+                self._sizes[eid] = stat.st_size
             series = _collect(records)
             if series:
-                points[eid] = series
-        return MetricsBatch(points=points, cursor=self.cursor, reset=frozenset(reset))
+                points[eid] = (
+                    series
+                    if self.max_points is None
+                    else {n: decimate_points(p, self.max_points) for n, p in series.items()}
+                )
+        return MetricsBatch(points=points, cursor=self.cursor, reset=frozenset(reset), more=more)
+
+
+def _page_end(path: str, offset: int, budget: int, size: int) -> int:
+    """Where a page of about ``budget`` bytes from ``offset`` ends: after the last whole line
+    within it, or after the first line when that one alone is longer (so every page moves on)."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        data = fh.read(budget)
+        cut = data.rfind(b"\n")
+        if cut >= 0:
+            return offset + cut + 1
+        while True:  # one line longer than the budget: read on to its end
+            chunk = fh.read(1 << 16)
+            if not chunk:
+                return size
+            newline = chunk.find(b"\n")
+            if newline >= 0:
+                return min(size, fh.tell() - len(chunk) + newline + 1)
+
+
+def decimate_points(points: list[Point], limit: int) -> list[Point]:
+    """At most about ``limit`` points that keep the series' shape: the first and last points and,
+    in each of ``limit // 2`` buckets, its lowest and highest value, in order."""
+    if limit < 2 or len(points) <= limit:
+        return points
+    buckets = limit // 2
+    size = -(-len(points) // buckets)
+    kept: list[Point] = []
+    for start in range(0, len(points), size):
+        chunk = points[start : start + size]
+        finite = [p for p in chunk if p[2] == p[2]]  # NaN != NaN
+        if not finite:
+            kept.append(chunk[-1])
+            continue
+        low = min(finite, key=lambda p: p[2])
+        high = max(finite, key=lambda p: p[2])
+        kept.extend(sorted({id(low): low, id(high): high}.values(), key=chunk.index))
+    if kept[0] is not points[0]:
+        kept.insert(0, points[0])
+    if kept[-1] is not points[-1]:
+        kept.append(points[-1])
+    return kept
 
 
 def _read_from(path: str, offset: int, size: int) -> tuple[list[bytes], int]:

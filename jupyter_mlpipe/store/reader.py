@@ -353,10 +353,17 @@ class GroupReader:
         return next((r for r in self.rows() if r.id == int(experiment)), None)
 
     def metrics(
-        self, cursor: str | None = None, experiments: Iterable[int] | None = None
+        self,
+        cursor: str | None = None,
+        experiments: Iterable[int] | None = None,
+        max_bytes: int | None = None,
+        max_points: int | None = None,
     ) -> MetricsBatch:
-        """Metric points appended since ``cursor`` (stateless: see :mod:`.metrics`)."""
-        return MetricsReader(self.group_dir, cursor=cursor, experiments=experiments).read()
+        """Metric points appended since ``cursor`` (stateless; paging and decimation as in
+        :class:`~.metrics.MetricsReader`)."""
+        return MetricsReader(
+            self.group_dir, cursor, experiments, max_bytes=max_bytes, max_points=max_points
+        ).read()
 
     # -- internals ------------------------------------------------------------------------------
     def _state(self, eid: int) -> tuple[ExperimentStatus, str, bool]:

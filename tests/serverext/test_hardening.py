@@ -100,3 +100,27 @@ def test_the_allowed_body_fields_are_the_documented_ones() -> None:
     assert documented("/sweeps") == set(rq.SWEEP_FIELDS)
     assert documented("/deployments/{name}/predict") == set(rq.PREDICT_FIELDS)
     assert documented("/operations") == set(rq._SHIP_FIELDS)
+
+
+async def test_a_flood_of_metric_lines_is_paged_and_decimated(
+    jp_fetch: Any, store: Store, group: int
+) -> None:
+    """10⁶ lines once made one 89 MB answer; now each answer reads one page of the log."""
+    eid = store.experiment_ids(group)[0]
+    line = b'{"step": %d, "time": 1.0, "values": {"loss": %d.5, "acc": 0.5}}\n'
+    with open(store.metrics_path(eid), "ab") as fh:
+        fh.write(b"".join(line % (i, i % 997) for i in range(200_000)))  # ~12 MB
+    sizes, cursor, points = [], None, 0
+    while True:
+        params = {"after": cursor} if cursor else {}
+        response = await jp_fetch(
+            "mlpipe", "api", "groups", str(group), "metrics", params=params, method="GET"
+        )
+        body = json.loads(response.body)
+        sizes.append(len(response.body))
+        points += sum(len(s["loss"]) for s in body["points"].values() if "loss" in s)
+        cursor = body["cursor"]
+        if not body["more"]:
+            break
+    assert len(sizes) >= 3 and max(sizes) < 1_000_000, sizes  # pages, each decimated
+    assert points < 200_000  # decimated to at most ~5,000 points per series and page
