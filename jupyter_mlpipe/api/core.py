@@ -11,7 +11,7 @@ import logging
 import secrets
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,12 @@ from ..store import (
     count_states,
     validate_name,
 )
+from ..store.files import atomic_write_bytes
 from ..store.records import MODES
+from .functions import FunctionVerbs
 from .models import ModelVerbs
 from .records import ExperimentInfo, GroupDetail, GroupInfo, StopOutcome
+from .scripts import check_scripts
 from .ship import ShipVerbs
 from .sweeps import Sweep, project_dir_of, start_supervisor
 from .tables import experiments_frame, group_info, groups_frame
@@ -41,7 +44,7 @@ from .tables import experiments_frame, group_info, groups_frame
 log = logging.getLogger("jupyter_mlpipe")
 
 
-class Mlpipe(ModelVerbs, ShipVerbs):
+class Mlpipe(FunctionVerbs, ModelVerbs, ShipVerbs):
     """The Python API.
 
     Args:
@@ -86,7 +89,7 @@ class Mlpipe(ModelVerbs, ShipVerbs):
     # -- sweeps -------------------------------------------------------------------------------
     def sweep(
         self,
-        file: str | Path | None = None,
+        file: str | Path | Callable[..., Any] | None = None,
         *,
         text: str | None = None,
         name: str | None = None,
@@ -98,11 +101,13 @@ class Mlpipe(ModelVerbs, ShipVerbs):
         retries: int = 0,
         timeout: float | None = None,
         objective: str | Objective | None = None,
+        **function_options: Any,
     ) -> Any:
-        """Validate a polyaxonfile, create a group and start its experiments.
+        """Validate a polyaxonfile (or a notebook function), create a group, start its experiments.
 
         Args:
-            file: the spec's path (trials run in its folder).
+            file: the spec's path (trials run in its folder) — or a function to sweep, with
+                ``matrix=...`` and the other options of :meth:`sweep_function`.
             text: the spec's text instead of a file (trials run in the current folder).
             name: a name for the group (default: the file's stem).
             backend: ``local`` or ``kubernetes`` (default: the ``backend`` setting).
@@ -114,16 +119,34 @@ class Mlpipe(ModelVerbs, ShipVerbs):
             objective: what the sweep optimises, ``"accuracy:max"`` or ``"loss:min"`` (default:
                 the spec's ``hptuning`` metric, or its single early-stopping metric). ``best``,
                 the plots, the dashboard, the sidebar and ``ship`` default to it.
+            **function_options: for a function sweep only (see :meth:`sweep_function`).
 
         Returns:
             A :class:`Sweep` handle (a list of documents with ``dry_run``).
 
         Raises:
-            SpecError: the spec is invalid (with file:line:col).
+            SpecError: the spec is invalid (with file:line:col), or its ``run.cmd`` runs a
+                script that does not exist under the sweep's folder (nothing is created).
+            InvalidArgument: function options given with a spec.
         """
-        from ..search import make_search
-        from ..spec import parse_spec
-
+        common: dict[str, Any] = dict(
+            name=name,
+            project=project,
+            backend=backend,
+            wait=wait,
+            dry_run=dry_run,
+            progress=progress,
+            retries=retries,
+            timeout=timeout,
+            objective=objective,
+        )
+        if callable(file):
+            return self.sweep_function(file, **common, **function_options)
+        if function_options:
+            raise InvalidArgument(
+                f"{', '.join(sorted(function_options))} apply to a function sweep only"
+                " (`sweep(train, matrix=...)`); a polyaxonfile states its own hptuning"
+            )
         label = str(file) if file is not None else "<spec>"
         if text is None:
             if file is None:
@@ -138,6 +161,30 @@ class Mlpipe(ModelVerbs, ShipVerbs):
                     "check the path",
                     file=label,
                 ) from exc
+        common["name"] = name or (Path(file).stem if file else None)
+        return self._submit(text, label, project_dir_of(file), **common)
+
+    def _submit(
+        self,
+        text: str,
+        label: str,
+        project_dir: Path,
+        *,
+        files: dict[str, bytes] | None = None,
+        name: str | None = None,
+        project: str | None = None,
+        backend: str | None = None,
+        wait: bool = False,
+        dry_run: bool = False,
+        progress: bool | None = None,
+        retries: int = 0,
+        timeout: float | None = None,
+        objective: str | Objective | None = None,
+    ) -> Any:
+        """Validate ``text``, then create the group (with ``files`` in its folder) and start it."""
+        from ..search import make_search
+        from ..spec import parse_spec
+
         spec = parse_spec(text, file=label)
         chosen = (
             objective
@@ -160,8 +207,11 @@ class Mlpipe(ModelVerbs, ShipVerbs):
         plan = self._plan(spec, seed, limit=None if dry_run else 1000)
         if dry_run:
             return (
-                self._kubernetes_plan(store, spec, seed, plan) if backend == "kubernetes" else plan
+                self._kubernetes_plan(store, spec, seed, plan, project_dir)
+                if backend == "kubernetes"
+                else plan
             )
+        check_scripts(spec, plan, project_dir)
         if backend == "kubernetes":  # no cluster configured: say so now, create nothing
             from ..k8s.client import load_configuration
 
@@ -175,10 +225,10 @@ class Mlpipe(ModelVerbs, ShipVerbs):
                 id=gid,
                 project=store.project,
                 user=store.user,
-                name=name or (Path(file).stem if file else f"group-{gid}"),
+                name=name or f"group-{gid}",
                 created=time.time(),
                 spec_file=label,
-                project_dir=str(project_dir_of(file)),
+                project_dir=str(project_dir),
                 algorithm=tuning.algorithm if tuning else "single",
                 backend=backend,
                 concurrency=tuning.concurrency if tuning else 1,
@@ -192,6 +242,8 @@ class Mlpipe(ModelVerbs, ShipVerbs):
             ),
             text,
         )
+        for file_name, data in (files or {}).items():
+            atomic_write_bytes(store.group_dir(record.id) / file_name, data)
         store.log_event(
             record.id,
             "submitted",
@@ -224,7 +276,7 @@ class Mlpipe(ModelVerbs, ShipVerbs):
         return docs
 
     def _kubernetes_plan(
-        self, store: Store, spec: Any, seed: int, plan: list[dict[str, Any]]
+        self, store: Store, spec: Any, seed: int, plan: list[dict[str, Any]], project_dir: Path
     ) -> list[dict[str, Any]]:
         """The Jobs and ConfigMaps a Kubernetes sweep of ``plan`` would create (nothing sent)."""
         from ..engine.launch import trial_env
@@ -239,7 +291,7 @@ class Mlpipe(ModelVerbs, ShipVerbs):
             name="dry-run",
             created=time.time(),
             spec_file=spec.file,
-            project_dir=str(project_dir_of(None if spec.file == "<spec>" else spec.file)),
+            project_dir=str(project_dir),
             algorithm=tuning.algorithm if tuning else "single",
             backend="kubernetes",
             concurrency=tuning.concurrency if tuning else 1,
