@@ -40,11 +40,12 @@ from .scripts import check_scripts
 from .ship import ShipVerbs
 from .sweeps import Sweep, project_dir_of, start_supervisor
 from .tables import experiments_frame, group_info, groups_frame
+from .views import ViewVerbs
 
 log = logging.getLogger("jupyter_mlpipe")
 
 
-class Mlpipe(FunctionVerbs, ModelVerbs, ShipVerbs):
+class Mlpipe(FunctionVerbs, ViewVerbs, ModelVerbs, ShipVerbs):
     """The Python API.
 
     Args:
