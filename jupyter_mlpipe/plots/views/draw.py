@@ -74,6 +74,7 @@ def _slices(view: Any) -> Any:
             where = {label: j for j, label in enumerate(labels)}
             axes.scatter([where[str(v)] for v in values], ys, s=12, color=_BLUE)
             axes.set_xticks(range(len(labels)), labels, fontsize="x-small", rotation=30)
+            axes.set_xlim(-0.5, len(labels) - 0.5)
         axes.set_xlabel(piece.param, fontsize="small")
         if i % cols == 0:
             axes.set_ylabel(view.objective.metric, fontsize="small")
