@@ -250,3 +250,11 @@ def test_a_missing_or_broken_pickle_fails_clearly(trial_dir: Path) -> None:
     (trial_dir.parent / FUNCTION_FILE).write_bytes(b"not a pickle")
     assert function_trial.main(_versions()) == function_trial.FAILED
     assert "cannot load the function from" in (trial_dir / REASON_FILE).read_text()
+
+
+def test_an_edited_command_line_is_refused(trial_dir: Path) -> None:
+    _pickle(trial_dir, train)
+    assert function_trial.main(["--python"]) == function_trial.MISMATCH
+    assert "usage: python -m jupyter_mlpipe.tracking.function_trial" in (
+        trial_dir / REASON_FILE
+    ).read_text()
