@@ -27,18 +27,13 @@ def _sweep(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
         raise InvalidArgument(
             "sweep needs -f FILE (or, in a notebook, the spec as a %%mlpipe cell)"
         )
-    return api.sweep(
-        a.file,
-        text=text,
-        name=a.name,
-        project=a.project,
-        backend=a.backend,
-        wait=a.wait,
-        dry_run=a.dry_run,
-        retries=a.retries,
-        timeout=a.timeout,
-        objective=a.objective,
-    )
+    return api.sweep(a.file, text=text, **_submit_options(a))
+
+
+def _submit_options(a: argparse.Namespace) -> dict[str, Any]:
+    """The options every sweep takes, spec or function."""
+    names = ("name", "project", "backend", "wait", "dry_run", "retries", "timeout", "objective")
+    return {name: getattr(a, name) for name in names}
 
 
 def _sweep_function(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
@@ -62,14 +57,7 @@ def _sweep_function(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any
         concurrency=a.concurrency or 1,
         n_experiments=a.n_experiments,
         image=a.image,
-        name=a.name,
-        project=a.project,
-        backend=a.backend,
-        wait=a.wait,
-        dry_run=a.dry_run,
-        retries=a.retries,
-        timeout=a.timeout,
-        objective=a.objective,
+        **_submit_options(a),
     )
 
 
