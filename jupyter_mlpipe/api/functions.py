@@ -3,8 +3,9 @@
 ``api.sweep(train, matrix={"lr": {"linspace": "0.001:0.1:5"}}, objective="accuracy:max")``
 
 * The function is pickled with cloudpickle (closures, helpers and notebook imports travel with
-  it) and stored as ``function.pkl`` in the group folder, with its source text
-  (``function.py``, best effort) for provenance.
+  it; a function of the user's own module next to the notebook travels with its module) and
+  stored as ``function.pkl`` in the group folder, with its source text (``function.py``, best
+  effort) for provenance.
 * An equivalent polyaxonfile is generated (:func:`function_spec`) and stored as the group's
   ``spec.yml``, so the store, supervisor, plots, ``best``, ``ship``, the sidebar and the
   Kubernetes backend see an ordinary group. Its ``run.cmd`` runs
@@ -19,8 +20,11 @@
 from __future__ import annotations
 
 import inspect
+import sys
+import sysconfig
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -54,6 +58,9 @@ def pickle_function(function: Callable[..., Any]) -> bytes:
     """
     import cloudpickle
 
+    module = _own_module(function)
+    if module is not None:
+        cloudpickle.register_pickle_by_value(module)
     try:
         return bytes(cloudpickle.dumps(function))
     except Exception as exc:
@@ -62,6 +69,28 @@ def pickle_function(function: Callable[..., Any]) -> bytes:
             f" {type(exc).__name__}: {exc} — create such objects (locks, open files, clients,"
             " generators) inside the function instead of capturing them"
         ) from exc
+    finally:
+        if module is not None:
+            cloudpickle.unregister_pickle_by_value(module)
+
+
+def _own_module(function: Callable[..., Any]) -> ModuleType | None:
+    """The user's own module that defines ``function`` (a file next to the notebook), if any.
+
+    cloudpickle sends functions of importable modules by reference, which works only where the
+    module can be imported — not in a pod whose image lacks it. A module that is not installed
+    (not under the interpreter's library folders) is sent by value instead, with the function.
+    """
+    name = getattr(function, "__module__", None)
+    module = sys.modules.get(name) if isinstance(name, str) else None
+    path = getattr(module, "__file__", None)
+    if module is None or name == "__main__" or not path:
+        return None
+    installed = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    resolved = Path(path).resolve()
+    if any(resolved.is_relative_to(Path(p).resolve()) for p in installed):
+        return None
+    return module
 
 
 def source_text(function: Callable[..., Any]) -> bytes:

@@ -119,14 +119,17 @@ class ViewVerbs:
         if len(set(ids)) != len(ids):
             raise InvalidArgument(f"compare each experiment once, got {ids}")
         store: Store = self._store(project)
-        rows: list[ExperimentRow] = []
-        points: dict[int, Any] = {}
+        by_group: dict[int, list[int]] = {}
         for eid in ids:
-            gid = store.group_of(eid)
+            by_group.setdefault(store.group_of(eid), []).append(eid)
+        found: dict[int, ExperimentRow] = {}
+        points: dict[int, Any] = {}
+        for gid, members in by_group.items():  # one read of each group involved
             reader: GroupReader = self._reader(gid, project)
-            row = reader.row(eid)
-            if row is None:
-                raise NotFound(f"experiment {eid} has no folder in group {gid}")
-            rows.append(row)
-            points[eid] = reader.metrics(None, experiments=[eid]).points.get(eid, {})
-        return compare(rows, points)
+            rows = {r.id: r for r in reader.rows()}
+            for eid in members:
+                if eid not in rows:
+                    raise NotFound(f"experiment {eid} has no folder in group {gid}")
+                found[eid] = rows[eid]
+            points.update(reader.metrics(None, experiments=members).points)
+        return compare([found[eid] for eid in ids], points)
