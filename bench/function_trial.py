@@ -4,7 +4,9 @@ Both sweeps run the same work through the same engine — half-second trials tha
 — 20 trials, two at once. The script sweep runs ``python trial.py``; the function sweep runs the
 generated ``python -m jupyter_mlpipe.tracking.function_trial``, which also imports cloudpickle,
 checks the versions and unpickles the function. Each figure is ``Mlpipe.sweep`` → the group's
-recorded end. Target: function ≤ 1.1 × script. Results: bench/results/function_trial.json.
+recorded end. Also measured: one bare trial process of each kind (no engine, no sleep), the
+function trial's own cost. Target: function ≤ 1.1 × script. Results:
+bench/results/function_trial.json.
 
 Run: .venv/bin/python bench/function_trial.py [--trials 20] [--repeat 4]
 """
@@ -70,6 +72,41 @@ def function_sweep(root: Path, n: int, concurrency: int) -> float:
     return _timed(lambda: api.sweep(work, matrix=matrix, concurrency=concurrency))
 
 
+def startup(root: Path, n: int = 20) -> dict[str, float]:
+    """Median seconds of one bare trial process (no engine): the function trial's own cost."""
+    import subprocess
+    import sys
+
+    import cloudpickle
+
+    from jupyter_mlpipe.api.functions import pickle_function
+    from jupyter_mlpipe.tracking.function_trial import python_version
+
+    folder = root / "startup" / "group" / "1"
+    folder.mkdir(parents=True)
+    (folder.parent / "function.pkl").write_bytes(pickle_function(quick))
+    (root / "startup" / "trial.py").write_text(SCRIPT.replace(f"time.sleep({PAUSE})", ""))
+    env = {**os.environ, "MLPIPE_TRIAL_OUTPUTS_PATH": str(folder),
+           "MLPIPE_TRIAL_PARAMS": json.dumps({"i": 1})}
+    argvs = {
+        "function_trial_s": [sys.executable, "-m", "jupyter_mlpipe.tracking.function_trial",
+                             "--python", python_version(), "--cloudpickle",
+                             cloudpickle.__version__],
+        "script_trial_s": [sys.executable, str(root / "startup" / "trial.py")],
+    }
+    times: dict[str, list[float]] = {k: [] for k in argvs}
+    for _ in range(n):
+        for key, argv in argvs.items():
+            t0 = time.perf_counter()
+            subprocess.run(argv, env=env, check=True)
+            times[key].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def quick(i: int) -> dict[str, float]:
+    return {"score": i}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=20)
@@ -85,6 +122,7 @@ def main() -> None:
             scripts.append(script_sweep(base, args.trials, args.concurrency))
             if not i % 2:
                 functions.append(function_sweep(base, args.trials, args.concurrency))
+        bare = startup(Path(tmp))
     ratio = statistics.median(functions) / statistics.median(scripts)
     result = {
         "trials": args.trials,
@@ -97,6 +135,7 @@ def main() -> None:
         "per_trial_overhead_s": (statistics.median(functions) - statistics.median(scripts))
         * args.concurrency
         / args.trials,
+        "bare_process": bare,
         "target_ratio": 1.1,
         "meets_target": ratio <= 1.1,
         "cpus": os.cpu_count(),
