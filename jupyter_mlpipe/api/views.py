@@ -41,15 +41,16 @@ class ViewVerbs:
         self,
         group: int,
         *,
-        method: str = "mdi",
+        method: str | None = None,
         objective: str | Objective | None = None,
         project: str | None = None,
     ) -> Importance:
         """How much each param matters for the objective (Optuna's importance evaluators).
 
         Args:
-            method: ``mdi`` (default, fast), ``fanova`` (Optuna's default; slow on large
-                groups) or ``ped-anova``.
+            method: ``mdi`` (the default when scikit-learn is installed; fast), ``fanova``
+                (Optuna's default; slow on large groups) or ``ped-anova`` (the default
+                without scikit-learn).
             objective: another objective than the group's (``"loss:min"``).
 
         Raises:
@@ -58,7 +59,7 @@ class ViewVerbs:
         """
         from ..plots.views import METHODS, importance
 
-        if method not in METHODS:
+        if method is not None and method not in METHODS:
             raise InvalidArgument(f"method must be one of {', '.join(METHODS)}, got {method!r}")
         rows, chosen = self._view_input(group, objective, project)
         return importance(int(group), rows, chosen, method)

@@ -236,6 +236,7 @@ export interface paths {
             parameters: {
                 query?: {
                     project?: components["parameters"]["project"];
+                    /** @description default: mdi, or ped-anova when scikit-learn is not installed */
                     method?: "mdi" | "fanova" | "ped-anova";
                 };
                 header?: never;

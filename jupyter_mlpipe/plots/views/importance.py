@@ -8,8 +8,9 @@ other param is categorical over its values (non-scalar values by their JSON text
 one value across the group tells nothing and is listed in :attr:`Importance.constant`.
 
 Evaluators (``method``): ``"mdi"`` (default: mean decrease impurity of a random forest, about
-0.2 s for 1,000 experiments), ``"fanova"`` (Optuna's default; its cost grows fast — minutes for
-1,000 experiments here) and ``"ped-anova"`` (PED-ANOVA, quantile based, fastest).
+0.2 s for 1,000 experiments), ``"fanova"`` (Optuna's default; its cost grows fast — most of a
+minute for 1,000 experiments here) and ``"ped-anova"`` (PED-ANOVA, quantile based, fastest).
+The first two fit scikit-learn forests; without scikit-learn the default is PED-ANOVA.
 """
 
 from __future__ import annotations
@@ -98,14 +99,30 @@ def _rank(
     return {str(k): float(v) for k, v in ranked.items()}
 
 
+def has_sklearn() -> bool:
+    """``mdi`` and ``fanova`` fit scikit-learn forests; PED-ANOVA needs nothing more."""
+    import importlib.util
+
+    return importlib.util.find_spec("sklearn") is not None
+
+
 def importance(
-    group: int, rows: Iterable[ExperimentRow], objective: Objective | None, method: str = "mdi"
+    group: int,
+    rows: Iterable[ExperimentRow],
+    objective: Objective | None,
+    method: str | None = None,
 ) -> Importance:
     """The importance of each param for ``objective`` (a record with a reason when not possible).
+
+    Args:
+        method: one of :data:`METHODS`; None means ``mdi`` when scikit-learn is installed, else
+            ``ped-anova``.
 
     Raises:
         ValueError: an unknown ``method`` (the API turns it into InvalidArgument).
     """
+    if method is None:
+        method = "mdi" if has_sklearn() else "ped-anova"
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if objective is None:
@@ -125,6 +142,15 @@ def importance(
             group,
             objective,
             reason="no param takes more than one value among them, so none can matter more",
+            constant=constant,
+            **base,
+        )
+    if method != "ped-anova" and not has_sklearn():
+        return Importance(
+            group,
+            objective,
+            reason=f"the {method!r} evaluator needs scikit-learn — `pip install scikit-learn`,"
+            " or ask for method='ped-anova'",
             constant=constant,
             **base,
         )

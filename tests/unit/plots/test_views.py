@@ -167,3 +167,19 @@ def test_compare_puts_differing_params_first_and_overlays_curves() -> None:
     assert compare([], {}).reason.startswith("no experiments to compare")
     one = compare([a], {3: points[3]})
     assert one.drawable and all(not p.differs for p in one.params)
+
+
+def test_without_scikit_learn_importance_falls_back_or_says_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib
+
+    module = importlib.import_module("jupyter_mlpipe.plots.views.importance")
+    monkeypatch.setattr(module, "has_sklearn", lambda: False)
+    default = importance(1, grid(), ACC)
+    assert default.method == "ped-anova" and next(iter(default.importances)) == "lr"
+    asked = importance(1, grid(), ACC, "mdi")
+    assert asked.reason == (
+        "the 'mdi' evaluator needs scikit-learn — `pip install scikit-learn`, or ask for"
+        " method='ped-anova'"
+    )
