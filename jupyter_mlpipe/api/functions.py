@@ -277,7 +277,8 @@ class FunctionVerbs:
                 f" Python {python_version()}, cloudpickle=={cloudpickle.__version__} and"
                 " jupyter-mlpipe (the trials check both versions before they start)"
             )
-        label = f"<function {function_name(function)}>"
+        fname = function_name(function)
+        label = f"<function {fname}>"
         text = function_spec(
             function,
             matrix,
@@ -302,7 +303,7 @@ class FunctionVerbs:
             label,
             Path.cwd().resolve(),
             files=files,
-            name=name or getattr(function, "__name__", None),
+            name=name or (fname if fname.isidentifier() else None),  # not "<lambda>"
             objective=chosen,
             **options,
         )

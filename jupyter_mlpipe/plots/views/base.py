@@ -173,3 +173,13 @@ def too_few(
         f"it needs {need} succeeded experiment{'s' if need > 1 else ''} with a finite"
         f" {objective.metric!r}, and has {len(trials)}" + (f" ({left})" if left else "")
     )
+
+
+def gather(
+    group: int, rows: Iterable[ExperimentRow], objective: Objective | None, need: int
+) -> tuple[list[Trial], dict[str, int], str]:
+    """``(trials, skipped, reason)`` for a view that needs ``need`` usable experiments."""
+    if objective is None:
+        return [], {}, no_objective(group)
+    trials, skipped = usable(rows, objective)
+    return trials, skipped, too_few(trials, skipped, objective, need)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ...store import ExperimentRow, Objective
-from .base import View, no_objective, too_few, usable
+from .base import View, gather
 
 
 @dataclass(frozen=True, repr=False)
@@ -31,11 +31,8 @@ class History(View):
 
 def history(group: int, rows: Iterable[ExperimentRow], objective: Objective | None) -> History:
     """The group's optimisation history for ``objective``."""
-    if objective is None:
-        return History(group, None, reason=no_objective(group))
-    trials, skipped = usable(rows, objective)
-    reason = too_few(trials, skipped, objective, 1)
-    if reason:
+    trials, skipped, reason = gather(group, rows, objective, 1)
+    if reason or objective is None:
         return History(group, objective, reason=reason, skipped=skipped)
     best: list[float] = []
     for t in trials:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ...store import ExperimentRow, Objective
-from .base import Trial, View, is_numeric, no_objective, too_few, usable
+from .base import Trial, View, gather, is_numeric
 
 METHODS = ("mdi", "fanova", "ped-anova")
 
@@ -125,12 +125,9 @@ def importance(
         method = "mdi" if has_sklearn() else "ped-anova"
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    if objective is None:
-        return Importance(group, None, reason=no_objective(group), method=method)
-    trials, skipped = usable(rows, objective)
+    trials, skipped, reason = gather(group, rows, objective, 2)
     base: dict[str, Any] = {"included": len(trials), "skipped": skipped, "method": method}
-    reason = too_few(trials, skipped, objective, 2)
-    if reason:
+    if reason or objective is None:
         return Importance(group, objective, reason=reason, **base)
     names = sorted({n for t in trials for n in t.params})
     partial = [n for n in names if any(n not in t.params for t in trials)]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ...store import ExperimentRow, Objective
-from .base import View, is_numeric, no_objective, too_few, usable
+from .base import View, gather, is_numeric
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,7 @@ def parallel_coordinates(
     group: int, rows: Iterable[ExperimentRow], objective: Objective | None
 ) -> ParallelCoordinates:
     """The group's experiments as lines from their params to ``objective``."""
-    if objective is None:
-        return ParallelCoordinates(group, None, reason=no_objective(group))
-    trials, skipped = usable(rows, objective)
-    reason = too_few(trials, skipped, objective, 1)
+    trials, skipped, reason = gather(group, rows, objective, 1)
     if reason:
         return ParallelCoordinates(group, objective, reason=reason, skipped=skipped)
     names = sorted({n for t in trials for n in t.params})

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ...store import ExperimentRow, Objective
-from .base import View, is_numeric, no_objective, too_few, usable
+from .base import View, gather, is_numeric
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,7 @@ class Slices(View):
 
 def slices(group: int, rows: Iterable[ExperimentRow], objective: Objective | None) -> Slices:
     """The objective against each param of the group."""
-    if objective is None:
-        return Slices(group, None, reason=no_objective(group))
-    trials, skipped = usable(rows, objective)
-    reason = too_few(trials, skipped, objective, 1)
+    trials, skipped, reason = gather(group, rows, objective, 1)
     names = sorted({n for t in trials for n in t.params})
     if not reason and not names:
         reason = "its experiments have no params"
