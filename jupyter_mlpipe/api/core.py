@@ -12,7 +12,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgument, NotFound, SpecError
 from ..settings import Settings, save_setting
@@ -39,6 +39,9 @@ from .submit import SubmitVerbs
 from .sweeps import Sweep, project_dir_of, start_supervisor
 from .tables import experiments_frame, group_info, groups_frame
 from .views import ViewVerbs
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger("jupyter_mlpipe")
 
@@ -101,7 +104,7 @@ class Mlpipe(SubmitVerbs, FunctionVerbs, ViewVerbs, ModelVerbs, ShipVerbs):
         timeout: float | None = None,
         objective: str | Objective | None = None,
         **function_options: Any,
-    ) -> Any:
+    ) -> Sweep | list[dict[str, Any]]:
         """Validate a polyaxonfile (or a notebook function), create a group, start its experiments.
 
         Args:
@@ -192,7 +195,7 @@ class Mlpipe(SubmitVerbs, FunctionVerbs, ViewVerbs, ModelVerbs, ShipVerbs):
         self._store(project).read_group(int(group))
         return Sweep(self, project or self.settings.project, int(group))
 
-    def groups(self, project: str | None = None) -> Any:
+    def groups(self, project: str | None = None) -> pd.DataFrame:
         """All groups of the project as a DataFrame (index ``id``), with status counts."""
         return groups_frame(self.group_list(project))
 
@@ -223,7 +226,9 @@ class Mlpipe(SubmitVerbs, FunctionVerbs, ViewVerbs, ModelVerbs, ShipVerbs):
         self._group_record(group, project)
         return self._reader(group, project).rows()
 
-    def experiments(self, group: int, project: str | None = None, sort: str | None = None) -> Any:
+    def experiments(
+        self, group: int, project: str | None = None, sort: str | None = None
+    ) -> pd.DataFrame:
         """One row per experiment: status, timing, params, metrics (last, .min, .max)."""
         return experiments_frame(self.experiment_rows(group, project), sort=sort)
 
@@ -242,15 +247,32 @@ class Mlpipe(SubmitVerbs, FunctionVerbs, ViewVerbs, ModelVerbs, ShipVerbs):
         return row
 
     def metrics(
-        self, group: int, project: str | None = None, cursor: str | None = None
+        self,
+        group: int,
+        project: str | None = None,
+        cursor: str | None = None,
+        *,
+        max_bytes: int | None = None,
+        max_points: int | None = None,
     ) -> MetricsBatch:
         """New metric points of a group since ``cursor`` (see :mod:`jupyter_mlpipe.store.metrics`).
 
+        Args:
+            max_bytes: a page: read at most about this many bytes of logs (the batch says
+                ``more`` when there is more; call again with its cursor).
+            max_points: decimate each series of the batch to about this many points.
+
         Raises:
             StoreError: ``cursor`` is not one this API produced.
+            InvalidArgument: a page or point limit below 1.
         """
+        for name, value in (("max_bytes", max_bytes), ("max_points", max_points)):
+            if value is not None and value < 1:
+                raise InvalidArgument(f"{name} must be 1 or more, got {value}")
         self._store(project).read_group(int(group))
-        return self._reader(group, project).metrics(cursor)
+        return self._reader(group, project).metrics(
+            cursor, max_bytes=max_bytes, max_points=max_points
+        )
 
     def logs(
         self, experiment: int, project: str | None = None, follow: bool = False
@@ -276,6 +298,20 @@ class Mlpipe(SubmitVerbs, FunctionVerbs, ViewVerbs, ModelVerbs, ShipVerbs):
             )
 
         return lines()
+
+    def log_tail(
+        self,
+        experiment: int,
+        lines: int = 200,
+        max_bytes: int = 1 << 20,
+        project: str | None = None,
+    ) -> list[str]:
+        """The last ``lines`` lines of an experiment's output, reading at most ``max_bytes``.
+
+        Raises:
+            NotFound: no such experiment.
+        """
+        return self._store(project).tail(int(experiment), lines, max_bytes)
 
     def stop(
         self, group: int | None = None, *, experiment: int | None = None, project: str | None = None

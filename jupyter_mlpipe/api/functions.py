@@ -35,6 +35,7 @@ from ..tracking.function_trial import FUNCTION_FILE, SOURCE_FILE, python_version
 if TYPE_CHECKING:
     from ..settings import Settings
     from ..store import Objective
+    from .sweeps import Sweep
 
 #: Algorithm names a function sweep accepts, and their polyaxonfile sections.
 ALGORITHMS = {
@@ -215,7 +216,7 @@ class FunctionVerbs:
     """``sweep_function``, mixed into ``Mlpipe``."""
 
     settings: Settings
-    _submit: Callable[..., Any]
+    _submit: Callable[..., Sweep | list[dict[str, Any]]]
 
     def sweep_function(
         self,
@@ -233,7 +234,7 @@ class FunctionVerbs:
         build_steps: list[str] | None = None,
         name: str | None = None,
         **options: Any,
-    ) -> Any:
+    ) -> Sweep | list[dict[str, Any]]:
         """Sweep a function: each experiment calls ``function(**params)`` in its own process.
 
         The function may log with :func:`jupyter_mlpipe.tracking.log_metrics`, save checkpoints

@@ -48,7 +48,7 @@ class SubmitVerbs:
         retries: int = 0,
         timeout: float | None = None,
         objective: str | Objective | None = None,
-    ) -> Any:
+    ) -> Sweep | list[dict[str, Any]]:
         """Validate ``text``, then create the group (with ``files`` in its folder) and start it."""
         from ..search import make_search
         from ..spec import parse_spec

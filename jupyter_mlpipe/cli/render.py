@@ -78,6 +78,11 @@ def _frame(frame: Any, out: TextIO, fmt: str) -> None:
 def _record(record: Any, out: TextIO) -> None:
     data = record.to_dict()
     if "label" in data and "top" in data:  # a prediction
+        if data["label"] is None:  # not class probabilities: the values themselves
+            payload = data["response"].get("data") or data["response"]
+            values = payload.get("ndarray", payload.get("tensor", payload))
+            print(f"prediction: {json.dumps(values)}", file=out)
+            return
         print(f"prediction: {data['label']}", file=out)
         for name, p in data["top"]:
             print(f"  {name:>6}  {p:.4f}", file=out)

@@ -46,7 +46,8 @@ def page(lab: Lab, request: pytest.FixtureRequest) -> Iterator[Any]:
             context = browser.new_context(viewport={"width": 1400, "height": 1300})
             page = context.new_page()
             page.set_default_timeout(60_000)
-            page.goto(f"{lab.url}lab?token={lab.token}")
+            # ?reset: a fresh workspace, so no panel is restored open by an earlier test
+            page.goto(f"{lab.url}lab?reset&token={lab.token}")
             page.locator(".jp-LabShell").wait_for()
             yield page
             report = getattr(request.node, "report_call", None)
@@ -60,8 +61,10 @@ def page(lab: Lab, request: pytest.FixtureRequest) -> Iterator[Any]:
 
 def _open_panel(page: Any) -> Any:
     tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="jupyter-mlpipe-panel"]')
-    tab.click()
     panel = page.locator("#jupyter-mlpipe-panel")
+    # a click on the tab of an open panel would close it
+    if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+        tab.click()
     panel.get_by_role("heading", name="ML pipeline").wait_for()
     return panel
 
