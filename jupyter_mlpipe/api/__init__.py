@@ -17,9 +17,11 @@ from .records import (
     badge,
 )
 from .sweeps import EXIT_CODES, Sweep
+from .views import GROUP_VIEWS
 
 __all__ = [
     "EXIT_CODES",
+    "GROUP_VIEWS",
     "DeploymentInfo",
     "ExperimentInfo",
     "ExperimentRow",

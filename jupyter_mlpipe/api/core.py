@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import getpass
 import logging
-import secrets
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,11 +31,14 @@ from ..store import (
     validate_name,
 )
 from ..store.records import MODES
+from .functions import FunctionVerbs
 from .models import ModelVerbs
 from .records import ExperimentInfo, GroupDetail, GroupInfo, StopOutcome
 from .ship import ShipVerbs
+from .submit import SubmitVerbs
 from .sweeps import Sweep, project_dir_of, start_supervisor
 from .tables import experiments_frame, group_info, groups_frame
+from .views import ViewVerbs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("jupyter_mlpipe")
 
 
-class Mlpipe(ModelVerbs, ShipVerbs):
+class Mlpipe(SubmitVerbs, FunctionVerbs, ViewVerbs, ModelVerbs, ShipVerbs):
     """The Python API.
 
     Args:
@@ -89,7 +91,7 @@ class Mlpipe(ModelVerbs, ShipVerbs):
     # -- sweeps -------------------------------------------------------------------------------
     def sweep(
         self,
-        file: str | Path | None = None,
+        file: str | Path | Callable[..., Any] | None = None,
         *,
         text: str | None = None,
         name: str | None = None,
@@ -101,11 +103,13 @@ class Mlpipe(ModelVerbs, ShipVerbs):
         retries: int = 0,
         timeout: float | None = None,
         objective: str | Objective | None = None,
+        **function_options: Any,
     ) -> Sweep | list[dict[str, Any]]:
-        """Validate a polyaxonfile, create a group and start its experiments.
+        """Validate a polyaxonfile (or a notebook function), create a group, start its experiments.
 
         Args:
-            file: the spec's path (trials run in its folder).
+            file: the spec's path (trials run in its folder) — or a function to sweep, with
+                ``matrix=...`` and the other options of :meth:`sweep_function`.
             text: the spec's text instead of a file (trials run in the current folder).
             name: a name for the group (default: the file's stem).
             backend: ``local`` or ``kubernetes`` (default: the ``backend`` setting).
@@ -117,16 +121,34 @@ class Mlpipe(ModelVerbs, ShipVerbs):
             objective: what the sweep optimises, ``"accuracy:max"`` or ``"loss:min"`` (default:
                 the spec's ``hptuning`` metric, or its single early-stopping metric). ``best``,
                 the plots, the dashboard, the sidebar and ``ship`` default to it.
+            **function_options: for a function sweep only (see :meth:`sweep_function`).
 
         Returns:
             A :class:`Sweep` handle (a list of documents with ``dry_run``).
 
         Raises:
-            SpecError: the spec is invalid (with file:line:col).
+            SpecError: the spec is invalid (with file:line:col), or its ``run.cmd`` runs a
+                script that does not exist under the sweep's folder (nothing is created).
+            InvalidArgument: function options given with a spec.
         """
-        from ..search import make_search
-        from ..spec import parse_spec
-
+        common: dict[str, Any] = dict(
+            name=name,
+            project=project,
+            backend=backend,
+            wait=wait,
+            dry_run=dry_run,
+            progress=progress,
+            retries=retries,
+            timeout=timeout,
+            objective=objective,
+        )
+        if callable(file):
+            return self.sweep_function(file, **common, **function_options)
+        if function_options:
+            raise InvalidArgument(
+                f"{', '.join(sorted(function_options))} apply to a function sweep only"
+                " (`sweep(train, matrix=...)`); a polyaxonfile states its own hptuning"
+            )
         label = str(file) if file is not None else "<spec>"
         if text is None:
             if file is None:
@@ -141,144 +163,8 @@ class Mlpipe(ModelVerbs, ShipVerbs):
                     "check the path",
                     file=label,
                 ) from exc
-        spec = parse_spec(text, file=label)
-        chosen = (
-            objective
-            if isinstance(objective, Objective) or objective is None
-            else Objective.parse(objective)
-        ) or spec_objective(spec)
-        backend = backend or self.settings.backend
-        store = self._store(project)
-        tuning = spec.hptuning
-        seed = (
-            tuning.seed
-            if tuning is not None and tuning.seed is not None
-            else (secrets.randbelow(2**31))
-        )
-        for warning in spec.warnings:
-            log.warning("%s: %s", label, warning)
-        planned = make_search(spec, seed=seed).planned
-        # Render the commands now, so a template that fails for some params fails here, located,
-        # rather than in the supervisor (all of them for a dry run, the first thousand else).
-        plan = self._plan(spec, seed, limit=None if dry_run else 1000)
-        if dry_run:
-            return (
-                self._kubernetes_plan(store, spec, seed, plan) if backend == "kubernetes" else plan
-            )
-        if backend == "kubernetes":  # no cluster configured: say so now, create nothing
-            from ..k8s.client import load_configuration
-
-            load_configuration(self.settings.kubeconfig)
-        if retries < 0:
-            raise InvalidArgument(f"--retries must be 0 or more, got {retries}")
-        if timeout is not None and not timeout > 0:
-            raise InvalidArgument(f"--timeout must be a positive number of seconds, got {timeout}")
-        record = store.create_group(
-            lambda gid: GroupRecord(
-                id=gid,
-                project=store.project,
-                user=store.user,
-                name=name or (Path(file).stem if file else f"group-{gid}"),
-                created=time.time(),
-                spec_file=label,
-                project_dir=str(project_dir_of(file)),
-                algorithm=tuning.algorithm if tuning else "single",
-                backend=backend,
-                concurrency=tuning.concurrency if tuning else 1,
-                planned=planned,
-                kind=spec.kind,
-                max_retries=retries,
-                timeout=timeout,
-                seed=seed,
-                objective=chosen,
-                metadata=dict(getattr(spec, "metadata", None) or {}),
-            ),
-            text,
-        )
-        store.log_event(
-            record.id,
-            "submitted",
-            spec=label,
-            backend=backend,
-            planned=planned,
-            objective=str(chosen) if chosen else None,
-            warnings=list(spec.warnings),
-        )
-        if backend == "kubernetes":  # trial image built once; the supervisor runs in-cluster
-            from ..builders.trial_build import prepare_trial_image
-            from ..executors.kubernetes_supervisor import start_cluster_supervisor
-
-            prepare_trial_image(store, self.settings, record, spec)
-            start_cluster_supervisor(store, self.settings, record.id)
-        else:
-            start_supervisor(store, record.id, self.settings)
-        handle = Sweep(self, store.project, record.id)
-        if wait:
-            handle.wait(progress=progress)
-        return handle
-
-    @staticmethod
-    def _plan(spec: Any, seed: int, limit: int | None = None) -> list[dict[str, Any]]:
-        """Params and argv of each experiment a sweep would run (at most ``limit``).
-
-        Adaptive searches list only what they would start before any result is known.
-        """
-        from ..search import make_search
-
-        search = make_search(spec, seed=seed)
-        docs: list[dict[str, Any]] = []
-        while (limit is None or len(docs) < limit) and (s := search.ask()) is not None:
-            params = spec.params_for(s.params)
-            docs.append({"number": s.number, "params": params, "argv": spec.render_command(params)})
-            search.tell(s.number, None, failed=False)
-        return docs
-
-    def _kubernetes_plan(
-        self, store: Store, spec: Any, seed: int, plan: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
-        """The Jobs and ConfigMaps a Kubernetes sweep of ``plan`` would create (nothing sent)."""
-        from ..engine.launch import trial_env
-        from ..executors.base import TrialLaunch
-        from ..executors.kubernetes import render_sweep
-
-        tuning = spec.hptuning
-        group = GroupRecord(
-            id=0,
-            project=store.project,
-            user=store.user,
-            name="dry-run",
-            created=time.time(),
-            spec_file=spec.file,
-            project_dir=str(project_dir_of(None if spec.file == "<spec>" else spec.file)),
-            algorithm=tuning.algorithm if tuning else "single",
-            backend="kubernetes",
-            concurrency=tuning.concurrency if tuning else 1,
-            planned=None,
-            kind=spec.kind,
-            seed=seed,
-        )
-        launches = []
-        for doc in plan:
-            eid = doc["number"] + 1
-            outputs = str(store.group_dir(0) / str(eid))
-            env = trial_env(
-                store, group, eid, doc["params"], 1, self.settings, outputs_path=outputs
-            )
-            launches.append(
-                TrialLaunch(
-                    experiment=eid,
-                    attempt=1,
-                    argv=tuple(doc["argv"]),
-                    env=env,
-                    cwd=group.project_dir,
-                    params=doc["params"],
-                )
-            )
-        from ..builders.trial_build import dry_run_trial_image
-
-        builds, image = dry_run_trial_image(self.settings, group, spec)
-        return builds + render_sweep(store, self.settings, group, launches, group.concurrency,
-                                     spec=spec, trial_image=image)
+        common["name"] = name or (Path(file).stem if file else None)
+        return self._submit(text, label, project_dir_of(file), **common)
 
     def resume(self, group: int, project: str | None = None) -> Sweep:
         """Start a new supervisor for a group whose supervisor died; it runs what had not run.
@@ -675,18 +561,3 @@ class Mlpipe(ModelVerbs, ShipVerbs):
                 f" it with `mlpipe package EXPERIMENT --name {name}`"
             )
         return folder
-
-
-def spec_objective(spec: Any) -> Objective | None:
-    """The objective a spec states: its ``hptuning`` metric, else its one early-stopping metric."""
-    tuning = spec.hptuning
-    if tuning is None:
-        return None
-    metric = tuning.metric
-    if metric is not None:
-        return Objective(metric.name, "min" if metric.optimization == "minimize" else "max")
-    policies = {(p.metric, p.optimization) for p in tuning.early_stopping}
-    if len(policies) == 1:
-        name, optimization = policies.pop()
-        return Objective(name, "min" if optimization == "minimize" else "max")
-    return None

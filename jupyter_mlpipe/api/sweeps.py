@@ -100,6 +100,22 @@ class Sweep:
         names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
         return live_plot(self.api, self.group, names, project=self.project, **options)
 
+    def importance(self, **options: Any) -> Any:
+        """Parameter importance for the group's objective (see ``Mlpipe.importance``)."""
+        return self.api.importance(self.group, project=self.project, **options)
+
+    def history(self, **options: Any) -> Any:
+        """The optimisation history (see ``Mlpipe.history``)."""
+        return self.api.history(self.group, project=self.project, **options)
+
+    def parallel_coordinates(self, **options: Any) -> Any:
+        """Params → objective, one line per experiment (see ``Mlpipe.parallel_coordinates``)."""
+        return self.api.parallel_coordinates(self.group, project=self.project, **options)
+
+    def slices(self, **options: Any) -> Any:
+        """The objective against each param (see ``Mlpipe.slices``)."""
+        return self.api.slices(self.group, project=self.project, **options)
+
     def wait(
         self, progress: bool | None = None, interval: float = 0.5, timeout: float | None = None
     ) -> GroupRecord:

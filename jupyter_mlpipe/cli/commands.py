@@ -15,22 +15,70 @@ from ..errors import InvalidArgument
 
 
 def _sweep(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
+    if getattr(a, "function", None):
+        return _sweep_function(a, api, text)
+    for option in ("matrix", "params", "algorithm", "concurrency", "n_experiments", "image"):
+        if getattr(a, option, None) is not None:
+            raise InvalidArgument(
+                f"--{option.replace('_', '-')} is for function sweeps (--function NAME);"
+                " a polyaxonfile states its own hptuning"
+            )
     if not a.file and text is None:
         raise InvalidArgument(
             "sweep needs -f FILE (or, in a notebook, the spec as a %%mlpipe cell)"
         )
+    return api.sweep(a.file, text=text, **_submit_options(a))
+
+
+def _submit_options(a: argparse.Namespace) -> dict[str, Any]:
+    """The options every sweep takes, spec or function."""
+    names = ("name", "project", "backend", "wait", "dry_run", "retries", "timeout", "objective")
+    return {name: getattr(a, name) for name in names}
+
+
+def _sweep_function(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
+    """``--function NAME``: the magics put the notebook's object in ``a.function_object``."""
+    function = getattr(a, "function_object", None)
+    if function is None:
+        raise InvalidArgument(
+            f"--function {a.function}: a function sweep runs a function of the notebook — use"
+            " `%mlpipe sweep --function NAME --matrix ...` there, or `api.sweep(train,"
+            " matrix=...)` in Python"
+        )
+    if a.file:
+        raise InvalidArgument("give either -f FILE or --function NAME, not both")
+    if a.matrix is not None and text is not None:
+        raise InvalidArgument("give the matrix either as the cell body or with --matrix")
     return api.sweep(
-        a.file,
-        text=text,
-        name=a.name,
-        project=a.project,
-        backend=a.backend,
-        wait=a.wait,
-        dry_run=a.dry_run,
-        retries=a.retries,
-        timeout=a.timeout,
-        objective=a.objective,
+        function,
+        matrix=_mapping(a.matrix if a.matrix is not None else text, "--matrix"),
+        params=_mapping(a.params, "--params") if a.params is not None else None,
+        algorithm=a.algorithm or "grid",
+        concurrency=a.concurrency or 1,
+        n_experiments=a.n_experiments,
+        image=a.image,
+        **_submit_options(a),
     )
+
+
+def _mapping(text: str | None, option: str) -> dict[str, Any]:
+    """A JSON or YAML mapping given on the command line (or as a cell body)."""
+    import yaml
+
+    if text is None or not text.strip():
+        raise InvalidArgument(
+            f"a function sweep needs its matrix: {option} '{{\"lr\": {{\"values\": [0.01,"
+            " 0.1]}}' (or the matrix as the %%mlpipe cell body)"
+        )
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidArgument(f"{option} is not JSON or YAML ({exc}) — got {text!r}") from None
+    if not isinstance(value, dict):
+        raise InvalidArgument(
+            f"{option} must be a mapping of name → value, got {type(value).__name__}: {text!r}"
+        )
+    return value
 
 
 def _plot(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:

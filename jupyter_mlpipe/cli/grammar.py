@@ -69,6 +69,26 @@ def _dry(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _function_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group(
+        "function sweeps (notebook)",
+        "sweep a function of the notebook instead of a polyaxonfile: each experiment calls it"
+        " with its params as keyword arguments (in a %%%%mlpipe cell, the body is the matrix)",
+    )
+    g.add_argument("--function", help="the name of the notebook's function to sweep")
+    g.add_argument(
+        "--matrix",
+        help="param → polyaxonfile option, as JSON or YAML: '{\"lr\": {\"values\": [0.01, 0.1]}}'",
+    )
+    g.add_argument("--params", help="fixed keyword arguments of every call, as JSON or YAML")
+    g.add_argument(
+        "--algorithm", choices=["grid", "random", "hyperband", "bo"], help="search (default grid)"
+    )
+    g.add_argument("--concurrency", type=int, help="experiments at once (default 1)")
+    g.add_argument("--n-experiments", type=int, help="how many to run (random search: required)")
+    g.add_argument("--image", help="the trial image (kubernetes backend)")
+
+
 def _sweep_verbs(sub: Any) -> None:
     p = sub.add_parser("sweep", help="validate a polyaxonfile and start its experiments")
     p.add_argument("-f", "--file", help="the polyaxonfile (in a %%%%mlpipe cell: the cell body)")
@@ -81,6 +101,7 @@ def _sweep_verbs(sub: Any) -> None:
         help="what the sweep optimises, METRIC:min|max (default: the spec's hptuning metric)",
     )
     p.add_argument("--timeout", type=float, help="seconds before an experiment is timed out")
+    _function_options(p)
     _common(p)
     _dry(p)
     p = sub.add_parser("resume", help="restart a group whose supervisor died")

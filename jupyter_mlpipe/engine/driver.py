@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from ..store import (
 )
 from ..store.metrics import MetricLine, finite_or_none, read_lines
 from ..store.store import METRICS
+from ..tracking.function_trial import REASON_FILE
 from .launch import make_launch
 
 LOST = "lost"
@@ -44,6 +45,24 @@ def objective(spec: Spec) -> tuple[str, str] | None:
     """(metric name, optimization) an adaptive search optimises, or None."""
     metric = spec.hptuning.metric if spec.hptuning is not None else None
     return None if metric is None else (metric.name, metric.optimization)
+
+
+def with_reason(message: str, folder: Path) -> str:
+    """A failure's message with the trial's own one-line reason appended, when it left one.
+
+    A trial explains its failure by writing ``REASON_FILE`` (see
+    :mod:`jupyter_mlpipe.tracking.function_trial`) in its experiment ``folder`` — function sweeps
+    write the exception's last line there — so the table shows
+    ``exited with code 1: ValueError: lr must be positive``.
+    """
+    try:
+        with open(folder / REASON_FILE, encoding="utf-8", errors="replace") as fh:
+            reason = fh.readline(501).strip()
+    except OSError:
+        return message
+    if not reason:
+        return message
+    return f"{message}: {reason}" if message else reason
 
 
 @dataclass
@@ -229,6 +248,9 @@ class Driver:
             )
             return
         self.running.discard(eid)
+        if update.status == FAILED:
+            folder = self.store.group_dir(self.group.id) / str(eid)
+            update = replace(update, message=with_reason(update.message, folder))
         live = self.live.get(eid)
         retry = (
             update.status in (FAILED, TIMED_OUT)

@@ -6,7 +6,9 @@ same parser as the ``mlpipe`` command, plus the notebook-only verbs ``dashboard`
 ``attach``), and run by :func:`jupyter_mlpipe.cli.commands.run_command`. User mistakes —
 argparse errors and every :class:`~jupyter_mlpipe.errors.MlpipeError` — become IPython's
 ``UsageError``: a short message, no traceback. In ``%%mlpipe sweep`` the cell body is the spec,
-and spec errors point at the line of the cell.
+and spec errors point at the line of the cell. ``%mlpipe sweep --function train --matrix '{...}'``
+sweeps a function of the notebook (``%%mlpipe sweep --function train`` takes the matrix as the
+cell body).
 """
 
 from __future__ import annotations
@@ -132,7 +134,8 @@ class MlpipeMagics(Magics):
         try:
             return present(self._run(args, cell))
         except SpecError as exc:
-            raise UsageError(str(exc.at("<cell>", 1) if cell is not None else exc)) from None
+            in_cell = cell is not None and not getattr(args, "function", None)
+            raise UsageError(str(exc.at("<cell>", 1) if in_cell else exc)) from None
         except MlpipeError as exc:
             raise UsageError(str(exc)) from None
         except KeyboardInterrupt:
@@ -149,7 +152,9 @@ class MlpipeMagics(Magics):
             return Dashboard(self.api, group=args.group, project=args.project).start()
         if args.verb == "attach":
             return self.api.handle(args.group, project=args.project)
-        if args.verb == "sweep" and cell is not None:
+        if args.verb == "sweep" and getattr(args, "function", None):
+            args.function_object = self._notebook_function(args.function)
+        elif args.verb == "sweep" and cell is not None:
             if args.file:
                 raise UsageError("give the spec either as the cell body or with -f, not both")
             if not cell.strip():
@@ -170,6 +175,20 @@ class MlpipeMagics(Magics):
         if note is not None:
             print(note)
         return result
+
+    def _notebook_function(self, name: str) -> Any:
+        """The callable the notebook calls ``name`` (``--function train``)."""
+        namespace = self.shell.user_ns if self.shell is not None else {}
+        if name not in namespace:
+            raise UsageError(
+                f"--function {name}: the notebook defines no {name!r} — run the cell that"
+                " defines it first"
+            )
+        function = namespace[name]
+        if not callable(function):
+            raise UsageError(f"--function {name}: {name} is a {type(function).__name__}, not a"
+                             " function")
+        return function
 
     def _check_setting(self, key: str) -> None:
         if not self.config_object.has_trait(key):
@@ -194,7 +213,10 @@ def _help() -> str:
         f"Verbs:\n{verbs}\n\nExamples:\n  %mlpipe groups\n  df = %mlpipe experiments 3\n"
         "  %mlpipe plot 3 --metric loss --metric accuracy\n  %mlpipe dashboard 3\n"
         "  %mlpipe ship 3\n"
-        "  %%mlpipe sweep --name demo --wait\n  <polyaxonfile YAML>\n\n"
+        "  %%mlpipe sweep --name demo --wait\n  <polyaxonfile YAML>\n"
+        "  %mlpipe sweep --function train --matrix '{\"lr\": {\"values\": [0.01, 0.1]}}'\n"
+        "  %%mlpipe sweep --function train --objective accuracy:max\n  lr: {values: [0.01,"
+        " 0.1]}\n\n"
         "Settings: %mlpipe config [KEY VALUE], or %config Mlpipe.KEY = 'value'."
     )
 

@@ -21,6 +21,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado.web import HTTPError
 
+from ..api import GROUP_VIEWS
 from ..errors import MlpipeError, StoreError
 from . import requests as rq
 from .errors import BadRequest, http_error
@@ -166,6 +167,25 @@ class GroupBestHandler(MlpipeHandler):
         )
 
 
+def _view_handler(view: str) -> type[MlpipeHandler]:
+    """The handler of ``groups/{g}/views/<view>``: the view's record (``?method=`` for
+    importance; the API says which methods exist)."""
+
+    class GroupViewHandler(MlpipeHandler):
+        @tornado.web.authenticated
+        async def get(self, group: str) -> None:
+            gid, project = rq.parse_id(group, "group"), self.project()
+            if view == "importance":
+                method = self.get_query_argument("method", "mdi")
+                record = await self.call(self.api.importance, gid, method=method, project=project)
+            else:
+                record = await self.call(self.api.group_view, gid, view, project=project)
+            await self.reply_encoded(record.to_dict)
+
+    GroupViewHandler.__name__ = GroupViewHandler.__qualname__ = f"Group{view.title()}Handler"
+    return GroupViewHandler
+
+
 class ExperimentLogsHandler(MlpipeHandler):
     @tornado.web.authenticated
     async def get(self, experiment: str) -> None:
@@ -296,6 +316,7 @@ ROUTES: tuple[tuple[str, type[MlpipeHandler]], ...] = (
     (r"groups/([^/]+)/metrics", GroupMetricsHandler),
     (r"groups/([^/]+)/stop", GroupStopHandler),
     (r"groups/([^/]+)/best", GroupBestHandler),
+    *((f"groups/([^/]+)/views/{view}", _view_handler(view)) for view in GROUP_VIEWS),
     (r"experiments/([^/]+)/logs", ExperimentLogsHandler),
     (r"experiments/([^/]+)/stop", ExperimentStopHandler),
     (r"sweeps", SweepsHandler),

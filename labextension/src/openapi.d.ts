@@ -226,6 +226,172 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/groups/{group}/views/importance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Parameter importance for the group's objective (Optuna's evaluators) */
+        get: {
+            parameters: {
+                query?: {
+                    project?: components["parameters"]["project"];
+                    /** @description default: mdi, or ped-anova when scikit-learn is not installed */
+                    method?: "mdi" | "fanova" | "ped-anova";
+                };
+                header?: never;
+                path: {
+                    group: components["parameters"]["group"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the view (with a `reason` when it cannot be drawn) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ImportanceView"];
+                    };
+                };
+                default: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/groups/{group}/views/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The objective of each experiment in id order, with the best so far */
+        get: {
+            parameters: {
+                query?: {
+                    project?: components["parameters"]["project"];
+                };
+                header?: never;
+                path: {
+                    group: components["parameters"]["group"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the view (with a `reason` when it cannot be drawn) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HistoryView"];
+                    };
+                };
+                default: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/groups/{group}/views/parallel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Parallel coordinates: each experiment's params and objective */
+        get: {
+            parameters: {
+                query?: {
+                    project?: components["parameters"]["project"];
+                };
+                header?: never;
+                path: {
+                    group: components["parameters"]["group"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the view (with a `reason` when it cannot be drawn) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ParallelView"];
+                    };
+                };
+                default: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/groups/{group}/views/slices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The objective against each param */
+        get: {
+            parameters: {
+                query?: {
+                    project?: components["parameters"]["project"];
+                };
+                header?: never;
+                path: {
+                    group: components["parameters"]["group"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the view (with a `reason` when it cannot be drawn) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SlicesView"];
+                    };
+                };
+                default: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/experiments/{experiment}/logs": {
         parameters: {
             query?: never;
@@ -677,6 +843,69 @@ export interface components {
                 type: string;
                 message: string;
             };
+        };
+        /** @description What every view of a group's results carries. Only succeeded experiments with a finite last value of the objective's metric take part; `skipped` counts the others by why ("still running", "failed", "no accuracy" ...). A view that cannot be drawn has a non-empty `reason` (and empty data) instead of an error. */
+        ViewBase: {
+            /** @enum {string} */
+            kind: "importance" | "history" | "parallel" | "slices";
+            group: number;
+            objective: {
+                metric: string;
+                /** @enum {string} */
+                mode: "min" | "max";
+            } | null;
+            /** @description why the view cannot be drawn; empty when it can */
+            reason: string;
+            included: number;
+            skipped: {
+                [key: string]: number;
+            };
+        };
+        ImportanceView: components["schemas"]["ViewBase"] & {
+            /** @enum {string} */
+            method: "mdi" | "fanova" | "ped-anova";
+            /** @description most important first; the importances sum to 1 */
+            importances: {
+                param: string;
+                importance: number;
+            }[];
+            /** @description params with one value */
+            constant: string[];
+        };
+        HistoryView: components["schemas"]["ViewBase"] & {
+            points: {
+                experiment: number;
+                value: number;
+                /** @description the best value so far */
+                best: number;
+            }[];
+        };
+        ParallelView: components["schemas"]["ViewBase"] & {
+            dimensions: {
+                param: string;
+                numeric: boolean;
+                /** @description axis order */
+                categories: string[];
+            }[];
+            lines: {
+                experiment: number;
+                params: {
+                    [key: string]: unknown;
+                };
+                objective: number;
+            }[];
+        };
+        SlicesView: components["schemas"]["ViewBase"] & {
+            slices: {
+                param: string;
+                numeric: boolean;
+                points: {
+                    experiment: number;
+                    /** @description the param's value (any JSON scalar) */
+                    value: unknown;
+                    objective: number;
+                }[];
+            }[];
         };
         /** @description One metric of one experiment. A value logged as NaN, Infinity or null is missing: it may be the last value (then `last` is null) but never the min or max. */
         MetricSummary: {

@@ -34,7 +34,7 @@ def notebook_env(tmp: Path) -> dict[str, str]:
 
 @pytest.mark.integration
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["quickstart.ipynb", "kubernetes.ipynb"])
+@pytest.mark.parametrize("name", ["quickstart.ipynb", "kubernetes.ipynb", "function-sweep.ipynb"])
 def test_notebook_executes(name: str, tmp_path: Path) -> None:
     argv = [
         sys.executable,

@@ -15,7 +15,7 @@ from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
 from jupyter_mlpipe.serverext.handlers import ROUTES
-from jupyter_mlpipe.store import Store
+from jupyter_mlpipe.store import Objective, Store
 
 from .conftest import make_group
 
@@ -37,8 +37,15 @@ class Conformance:
         self.seen: set[str] = set()
 
     async def __call__(
-        self, method: str, path: str, body: Any = None, expect: int = 200, **params: str
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        expect: int = 200,
+        query: dict[str, str] | None = None,
+        **params: str,
     ) -> Any:
+        params = {**(query or {}), **params}  # `query` holds names like `method`
         kwargs: dict[str, Any] = {"method": method, "raise_error": False}
         if params:
             kwargs["params"] = params
@@ -92,6 +99,17 @@ async def test_every_route_answers_as_the_document_says(
     await call("GET", f"groups/{gid}/best", metric="loss", mode="min")
     await call("GET", f"groups/{gid}/best", expect=400)  # no objective: the mode is required
     await call("GET", "groups/99", expect=404)
+    for view in ("importance", "history", "parallel", "slices"):  # no objective: a reason
+        answer = await call("GET", f"groups/{gid}/views/{view}")
+        assert answer["kind"] == view and "has no objective" in answer["reason"]
+    viewed = make_group(store, 4)
+    store.write_group(store.read_group(viewed).evolve(objective=Objective("loss", "min")))
+    for view in ("history", "parallel", "slices"):
+        answer = await call("GET", f"groups/{viewed}/views/{view}")
+        assert answer["reason"] == "" and answer["included"] == 4, answer
+    ranked = await call("GET", f"groups/{viewed}/views/importance", query={"method": "ped-anova"})
+    assert ranked["method"] == "ped-anova" and ranked["reason"] == "", ranked
+    await call("GET", f"groups/{viewed}/views/importance", query={"method": "shap"}, expect=400)
     await call("GET", f"experiments/{first}/logs", tail="5")
     assert (await call("POST", f"groups/{gid}/stop"))["stopping"] is False
     assert (await call("POST", f"groups/{running}/stop", expect=202))["stopping"] is True
