@@ -114,8 +114,7 @@ class Completer:
     def metrics(self, group: int | None) -> list[str]:
         if group is None:
             return []
-        columns = self.api().experiments(int(group)).columns
-        return sorted(str(c)[: -len(".min")] for c in columns if str(c).endswith(".min"))
+        return sorted(self.api().metric_names(int(group)))
 
 
 def _first_int(words: list[str]) -> int | None:

@@ -36,7 +36,7 @@ def test_help_the_ipython_way(shell: Any, capsys: pytest.CaptureFixture[str]) ->
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("nope", "invalid choice"),
+        ("nope", "unknown verb .nope."),
         ("experiments", "required"),
         ("experiments notanumber", "invalid int"),
         ("experiments 99", "group 99 does not exist"),
