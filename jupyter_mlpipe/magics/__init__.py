@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core import MlpipeMagics, notebook_parser
+from ..errors import require_extra
+
+require_extra("IPython", "notebook", "the %mlpipe magics")
+
+from .core import MlpipeMagics, notebook_parser  # noqa: E402 - after the check, on purpose
 
 __all__ = ["MlpipeMagics", "notebook_parser", "register"]
 

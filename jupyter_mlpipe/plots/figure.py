@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import require_extra
 from .decimate import decimate
 from .series import SeriesStore
 
@@ -75,6 +76,7 @@ class MetricFigure:
     """
 
     def __init__(self, metric: str, size: tuple[float, float] = (6.4, 3.6), dpi: int = 100) -> None:
+        require_extra("matplotlib", "notebook", "plots")
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         from matplotlib.lines import Line2D
