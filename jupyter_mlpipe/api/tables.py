@@ -68,7 +68,9 @@ def _compare_columns(frame: Any, rows: Sequence[ExperimentRow], objective: Objec
     keep = [*varying, *metrics, "status", "duration"]
     if "message" in frame.columns and frame["message"].fillna("").astype(str).str.len().any():
         keep.append("message")
-    return frame[[c for c in keep if c in frame.columns]]
+    frame = frame[[c for c in keep if c in frame.columns]].copy()
+    frame["duration"] = frame["duration"].astype(float).round(1)  # seconds, as people read them
+    return frame
 
 
 def _all_columns(rows: Sequence[ExperimentRow]) -> Any:

@@ -13,7 +13,7 @@ CELL = 32
 
 #: Columns left out first when a table is too wide, most expendable first.
 _EXPENDABLE = (
-    "attempt", "started", "finished", "created", "algorithm", "backend", "planned", "folder",
+    "group", "attempt", "started", "finished", "created", "algorithm", "backend", "planned", "folder",
     "image", "detail", "message",
 )  # fmt: skip
 #: Columns kept while any other can go.
@@ -63,4 +63,7 @@ def frame_text(frame: Any, out: TextIO, wide: bool = False) -> str:
         text = _text(frame, CELL)
     if not dropped:
         return text
-    return f"{text}\n({len(dropped)} more: {', '.join(dropped)} — --wide shows every column)"
+    note = f"({len(dropped)} more columns, --wide shows them: {', '.join(dropped)})"
+    if len(note) > width:
+        note = note[: max(width - 2, 0)] + "…)"
+    return f"{text}\n{note}"
