@@ -13,8 +13,8 @@ CELL = 32
 
 #: Columns left out first when a table is too wide, most expendable first.
 _EXPENDABLE = (
-    "group", "attempt", "started", "finished", "created", "algorithm", "backend", "planned", "folder",
-    "image", "detail", "message",
+    "group", "attempt", "started", "finished", "created", "algorithm", "backend", "planned",
+    "folder", "image", "detail", "message",
 )  # fmt: skip
 #: Columns kept while any other can go.
 _KEEP = ("status", "health", "name")
