@@ -363,3 +363,11 @@ export function deployBestRequest(group: number, form: DeployBestForm): Operatio
   }
   return request;
 }
+
+/** A model server's answer as a person reads it: the class, the top scores, the raw JSON. */
+export interface ShownPrediction {
+  name: string;
+  label: string | null;
+  top: [string, number][];
+  raw: string;
+}
