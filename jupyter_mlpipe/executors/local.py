@@ -20,7 +20,7 @@ from subprocess import Popen
 from ..proc import process_create_time, spawn, terminate_group
 from ..store import FAILED, RUNNING, STOPPED, SUCCEEDED, TIMED_OUT, GroupRecord, Store
 from .base import Executor, TrialLaunch, TrialUpdate
-from .logs import follow_file
+from .logs import ATTEMPT_MARK, follow_file, last_line
 
 _TICK = 0.05
 
@@ -93,7 +93,7 @@ class LocalExecutor(Executor):
             launch = self._queue.popleft()
             log = self.store.log_path(launch.experiment)
             with open(log, "ab") as fh:
-                fh.write(f"--- attempt {launch.attempt}: {shlex.join(launch.argv)}\n".encode())
+                fh.write(f"{ATTEMPT_MARK}{launch.attempt}: {shlex.join(launch.argv)}\n".encode())
             env = {**os.environ, **launch.env}
             try:
                 proc = spawn(
@@ -131,7 +131,8 @@ class LocalExecutor(Executor):
             elif code == 0:
                 status, message = SUCCEEDED, ""
             else:
-                status, message = FAILED, exit_message(code)
+                last = last_line(self.store.log_path(eid))
+                status, message = FAILED, exit_message(code) + (f": {last}" if last else "")
             self._updates.append(
                 TrialUpdate(eid, status, exit_code=code, pid=run.proc.pid, message=message)
             )

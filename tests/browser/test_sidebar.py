@@ -160,15 +160,22 @@ def test_sweep_chart_deploy_predict_in_the_sidebar(lab: Lab, page: Any) -> None:
     box = panel.get_by_label("Prediction input (JSON or a file path)")
     box.fill("[[1.0, 2.0]]")
     panel.get_by_role("button", name="Predict").click()
-    answer = panel.locator("pre.jp-mlpipe-prediction")
+    answer = panel.locator(".jp-mlpipe-prediction pre.jp-mlpipe-raw")
+    expect(answer).to_be_attached()
+    values = json.loads(answer.text_content() or "")["ndarray"][0]
+    # read as a person would: the class and its score first, the raw JSON one click away
+    expect(panel.locator(".jp-mlpipe-prediction-label")).to_have_text("Prediction: t:1")
+    expect(panel.locator('table[aria-label="Top scores"] tr')).to_have_count(2)
+    expect(answer).to_be_hidden()
+    panel.get_by_text("Raw JSON").click()
     expect(answer).to_be_visible()
-    values = json.loads(answer.inner_text())["ndarray"][0]
+    page.locator("#jupyter-mlpipe-panel").screenshot(path=str(ARTIFACTS / "ux-prediction.png"))
     assert values[0] > 2.0 and abs(values[1] - 2 * values[0]) < 1e-9, values
     # ... or from an input file in the project folder
     (lab.roots / "repos" / "input.json").write_text("[[10.0]]")
     box.fill("input.json")
     panel.get_by_role("button", name="Predict").click()
-    expect(answer).to_contain_text(f"{values[0] * 10:.6}"[:6])
+    expect(answer).to_contain_text(f"{values[0] * 10:.6}"[:6], use_inner_text=False)
 
     _widen_sidebar(page, 320)
     light_bg = _screenshots(page, "light")
@@ -178,6 +185,7 @@ def test_sweep_chart_deploy_predict_in_the_sidebar(lab: Lab, page: Any) -> None:
 
     # Undeploy from the panel; the server list agrees.
     panel.get_by_role("button", name=f"Undeploy {served}").click()
+    page.locator(".jp-Dialog").get_by_role("button", name="Undeploy").click()  # it asks first
     expect(panel.get_by_text("No deployments.")).to_be_visible()
     assert lab.api("deployments") == {"deployments": []}
 
