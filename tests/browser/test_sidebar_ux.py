@@ -78,7 +78,41 @@ def test_the_starting_spec_runs_and_the_table_fits_the_panel(lab: Lab, page: Any
     _start(panel, None)  # the spec the form starts with, as it is
     rows = panel.locator('table[aria-label="Experiments"] tbody tr')
     expect(rows).to_have_count(3)
+
+    # The chart streams: points are appended to one chart, never a new one per update.
+    figure = panel.locator("figure.jp-mlpipe-chart")
+    host = figure.locator(".jp-mlpipe-uplot")
+    expect(figure).to_have_attribute("data-series", "3")
+    created = host.get_attribute("data-created")
+    sizes = set()
+    for _ in range(600):
+        sizes.add(int(figure.get_attribute("data-points") or 0))
+        if max(sizes) >= 60:
+            break
+        page.wait_for_timeout(100)
+    assert len(sizes) >= 3 and max(sizes) == 60, sizes  # several updates, up to 3 × 20
     expect(panel.locator(".jp-mlpipe-counts")).to_have_text("3 succeeded", timeout=90_000)
+    # best by the objective is marked; the legend ties lines to params; axes have titles
+    legend = host.locator(".u-legend")
+    expect(legend).to_contain_text("#1 lr=0.01")
+    expect(legend).to_contain_text("★")
+    expect(figure).to_have_attribute("aria-label", "loss by step for 3 experiments")
+    assert host.get_attribute("data-created") in (created, str(int(created or 0) + 1))
+    # hover: the legend shows the values at the cursor
+    box = host.locator(".u-over").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    expect(legend.locator(".u-series .u-value").nth(1)).not_to_have_text("--")
+    _shot(page, "chart-hover")
+    # zoom: drag across the first half, double-click to reset
+    full = host.get_attribute("data-x-range")
+    page.mouse.move(box["x"] + 5, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + 20, steps=5)
+    page.mouse.up()
+    expect(host).not_to_have_attribute("data-x-range", full or "")
+    page.mouse.dblclick(box["x"] + 20, box["y"] + 20)
+    expect(host).to_have_attribute("data-x-range", full or "")
+    expect(host).to_have_attribute("data-markers", "no")  # 20 points each: lines
     headers = panel.locator('table[aria-label="Experiments"] thead th')
     titles = [h.strip(" ▲▼\n") for h in headers.all_inner_texts()]
     assert titles[:4] == ["id", "status", "lr", "loss"], titles

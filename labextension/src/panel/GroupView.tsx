@@ -2,7 +2,7 @@
 import * as React from 'react';
 
 import { PanelController, PanelState } from '../controller';
-import { isActive, summarizeCounts } from '../model';
+import { isActive, paramsLabel, summarizeCounts } from '../model';
 import { confirmAction } from './confirm';
 import { MetricChart } from './Chart';
 import { DeployForm } from './DeployForm';
@@ -14,6 +14,13 @@ export function GroupView(props: { state: PanelState; controller: PanelControlle
   const detail = state.detail;
   const metrics = detail?.metrics ?? [];
   const active = detail ? isActive(detail.counts, detail.group.status) : false;
+  const labels = React.useMemo(() => {
+    const out: Record<number, string> = {};
+    for (const row of detail?.experiments ?? []) {
+      out[row.id] = paramsLabel(row.params, detail?.varying ?? []);
+    }
+    return out;
+  }, [detail?.experiments, detail?.varying]);
   return (
     <div className="jp-mlpipe-group-view" data-group={group}>
       <div className="jp-mlpipe-row">
@@ -50,6 +57,7 @@ export function GroupView(props: { state: PanelState; controller: PanelControlle
               'Its process is stopped; what it wrote stays.', 'Stop')
               .then(ok => { if (ok) { void controller.stopExperiment(id); } })} />
           <MetricChart series={state.series} metrics={metrics} metric={state.chartMetric}
+            labels={labels} best={detail.group.best ?? null}
             onMetric={m => controller.setChartMetric(m)} />
           {state.logExperiment !== null ? (
             <section className="jp-mlpipe-section" aria-label={`Log of experiment ${state.logExperiment}`}>

@@ -47,11 +47,15 @@ export function Groups(props: GroupsProps): JSX.Element {
   const [spec, setSpec] = React.useState(EXAMPLE);
   const [file, setFile] = React.useState('');
   const [name, setName] = React.useState('');
+  const [objective, setObjective] = React.useState('loss:min');
   const submit = (event: React.FormEvent): void => {
     event.preventDefault();
     const request: SweepRequest = file.trim() ? { file: file.trim() } : { spec };
     if (name.trim()) {
       request.name = name.trim();
+    }
+    if (objective.trim()) {
+      request.objective = objective.trim();
     }
     onStart(request);
   };
@@ -94,6 +98,12 @@ export function Groups(props: GroupsProps): JSX.Element {
           <span>Name</span>
           <input className="jp-mlpipe-input" value={name} placeholder="optional"
             onChange={e => setName(e.target.value)} aria-label="Sweep name" />
+        </label>
+        <label className="jp-mlpipe-field">
+          <span>Objective</span>
+          <input className="jp-mlpipe-input" value={objective} placeholder="METRIC:min or METRIC:max"
+            onChange={e => setObjective(e.target.value)} aria-label="Sweep objective"
+            title="what the sweep optimises: the best experiment is chosen and highlighted by it" />
         </label>
         <button type="submit" className="jp-mlpipe-button jp-mod-accept" disabled={busy}>
           Start sweep
