@@ -59,8 +59,12 @@ def page(lab: Lab, request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 def _open_panel(page: Any) -> Any:
+    """The panel, shown (a workspace saved by an earlier test may have it open already: a
+    click on its tab would then close it)."""
     tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="jupyter-mlpipe-panel"]')
-    tab.click()
+    tab.wait_for()
+    if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+        tab.click()
     panel = page.locator("#jupyter-mlpipe-panel")
     panel.get_by_role("heading", name="ML pipeline").wait_for()
     return panel

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from .conftest import ARTIFACTS, Lab
-from .test_sidebar import page  # noqa: F401 - `page` is a fixture
+from .test_sidebar import _open_panel, page  # noqa: F401 - `page` is a fixture
 
 pytestmark = pytest.mark.integration
 
@@ -47,17 +47,6 @@ def _shot(browser: Any, name: str) -> None:
     panel = browser.locator("#jupyter-mlpipe-panel")
     panel.evaluate("n => { n.scrollTop = 0; }")
     panel.screenshot(path=str(ARTIFACTS / f"ux-{name}.png"))
-
-
-def _open_panel(browser: Any) -> Any:
-    """The panel, shown (a workspace saved by an earlier test may have it open already)."""
-    tab = browser.locator('.jp-SideBar .lm-TabBar-tab[data-id="jupyter-mlpipe-panel"]')
-    tab.wait_for()
-    panel = browser.locator("#jupyter-mlpipe-panel")
-    if "lm-mod-current" not in (tab.get_attribute("class") or ""):
-        tab.click()
-    panel.get_by_role("heading", name="ML pipeline").wait_for()
-    return panel
 
 
 def _start(panel: Any, spec: str | None) -> None:
