@@ -92,6 +92,16 @@ export function MetricChart(props: ChartProps): JSX.Element {
   const host = React.useRef<HTMLDivElement>(null);
   const chart = React.useRef<{ plot: uPlot; key: string } | null>(null);
   const aligned = React.useMemo(() => (metric ? alignSeries(series, metric) : null), [series, metric]);
+  // The canvas takes the theme's colours when drawn: a theme switch draws it again.
+  const [theme, setTheme] = React.useState(() => document.body.dataset.jpThemeLight ?? '');
+  React.useEffect(() => {
+    // (a moment later: the new theme's stylesheet settles after the attribute changes)
+    const observer = new MutationObserver(() =>
+      setTimeout(() => setTheme(`${document.body.dataset.jpThemeLight ?? ''}@${Date.now()}`), 250)
+    );
+    observer.observe(document.body, { attributes: true, attributeFilter: ['data-jp-theme-light'] });
+    return () => observer.disconnect();
+  }, []);
 
   React.useEffect(() => {
     const node = host.current;
@@ -100,7 +110,7 @@ export function MetricChart(props: ChartProps): JSX.Element {
       chart.current = null;
       return;
     }
-    const key = `${metric}|${aligned.experiments.join(',')}|${best}|${JSON.stringify(labels)}`;
+    const key = `${metric}|${aligned.experiments.join(',')}|${best}|${JSON.stringify(labels)}|${theme}`;
     if (chart.current && chart.current.key === key) {
       chart.current.plot.setData(asData(aligned)); // new points: no new chart
       return;
@@ -120,7 +130,7 @@ export function MetricChart(props: ChartProps): JSX.Element {
     };
     node.dataset.created = String(Number(node.dataset.created ?? 0) + 1);
     chart.current = { plot: new uPlot(opts, asData(aligned), node), key };
-  }, [aligned, metric, best, labels]);
+  }, [aligned, metric, best, labels, theme]);
 
   React.useEffect(() => {
     const node = host.current;
