@@ -323,6 +323,18 @@ export function alignSeries(series: SeriesMap, metric: string): AlignedData {
     .map(([experiment, metrics]) => ({ id: Number(experiment), xy: xyPoints(metrics[metric] ?? []) }))
     .filter(entry => entry.xy.length > 0)
     .sort((a, b) => a.id - b.id);
+  const counts = entries.map(e => e.xy.length);
+  const shared = sharedSteps(entries.map(e => e.xy));
+  if (shared) {
+    // the usual case (every experiment logs the same steps): no merge, no lookups
+    return {
+      experiments: entries.map(e => e.id),
+      xs: shared,
+      ys: entries.map(({ xy }) => xy.map(p => p[1])),
+      counts,
+      total: counts.reduce((n, c) => n + c, 0)
+    };
+  }
   const steps = new Set<number>();
   for (const { xy } of entries) {
     for (const [x] of xy) {
@@ -338,7 +350,6 @@ export function alignSeries(series: SeriesMap, metric: string): AlignedData {
     }
     return column;
   });
-  const counts = entries.map(e => e.xy.length);
   return {
     experiments: entries.map(e => e.id),
     xs,
@@ -346,6 +357,30 @@ export function alignSeries(series: SeriesMap, metric: string): AlignedData {
     counts,
     total: counts.reduce((n, c) => n + c, 0)
   };
+}
+
+/** The steps every line shares, strictly increasing, or null when they differ. */
+function sharedSteps(lines: [number, number][][]): number[] | null {
+  const first = lines[0];
+  if (!first) {
+    return [];
+  }
+  for (let i = 1; i < first.length; i++) {
+    if (!(first[i][0] > first[i - 1][0])) {
+      return null;
+    }
+  }
+  for (const line of lines) {
+    if (line.length !== first.length) {
+      return null;
+    }
+    for (let i = 0; i < line.length; i++) {
+      if (line[i][0] !== first[i][0]) {
+        return null;
+      }
+    }
+  }
+  return first.map(p => p[0]);
 }
 
 /** `lr=0.01, momentum=0.9`: what tells an experiment's line apart (its varying params). */

@@ -215,3 +215,19 @@ describe('alignSeries', () => {
     );
   });
 });
+
+describe('alignSeries fast path', () => {
+  it('gives the same answer when every line shares its steps', () => {
+    const aligned = alignSeries(
+      { '1': { loss: [[0, 0, 1], [1, 0, 2]] }, '2': { loss: [[0, 0, 3], [1, 0, 4]] } },
+      'loss'
+    );
+    expect(aligned.xs).toEqual([0, 1]);
+    expect(aligned.ys).toEqual([[1, 2], [3, 4]]);
+  });
+
+  it('merges when steps repeat or differ', () => {
+    const aligned = alignSeries({ '1': { loss: [[0, 0, 1], [0, 0, 2]] } }, 'loss');
+    expect(aligned.xs).toEqual([0]);
+  });
+});
