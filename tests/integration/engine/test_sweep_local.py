@@ -36,7 +36,7 @@ def test_grid_sweep_layout_params_metrics(
     sweep = api.sweep(write_spec(project, GRID), wait=True, progress=False)
     record = sweep.record()
     assert record.status == "succeeded", record.message
-    frame = api.experiments(sweep.group)
+    frame = api.experiments(sweep.group, columns="all")
     assert sorted(frame["x"]) == [1, 2, 3]
     assert set(frame["status"]) == {"succeeded"}
     for eid, row in frame.iterrows():
