@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import MlpipeError
 
@@ -87,8 +88,12 @@ def spawn(
     stdout_path: str | Path | None = None,
     detached: bool = True,
     die_with_parent: bool = False,
+    stdout_fd: int | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start ``argv`` in the background, its output appended to ``stdout_path``.
+
+    ``stdout_fd`` (an open descriptor, e.g. a pipe's write end; the caller keeps and closes
+    it) takes the output instead of ``stdout_path``.
 
     With ``detached`` the process leads a new session (its own process group), so it outlives
     the caller and :func:`terminate_group` reaches its children. With ``die_with_parent``
@@ -107,7 +112,11 @@ def spawn(
             args = [setpriv, "--pdeathsig", "TERM", "--", *args]
         else:
             preexec = _parent_death_signal
-    out = open(stdout_path, "ab") if stdout_path is not None else subprocess.DEVNULL
+    out: Any = subprocess.DEVNULL
+    if stdout_fd is not None:
+        out = stdout_fd
+    elif stdout_path is not None:
+        out = open(stdout_path, "ab")
     try:
         return subprocess.Popen(
             args,
@@ -123,7 +132,7 @@ def spawn(
     except OSError as exc:
         raise MlpipeError(f"cannot start {args[0]!r}: {exc.strerror} — check the command") from exc
     finally:
-        if stdout_path is not None and not isinstance(out, int):
+        if not isinstance(out, int):
             out.close()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +52,22 @@ def _parse_seconds(text: str) -> float:
     value = float(text)
     if not (value >= 0 and value < 86400):  # also refuses nan and inf
         raise ValueError(f"expected a number of seconds from 0 to 86400, got {text!r}")
+    return value
+
+
+_BYTE_UNITS = {"": 1, "k": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mib": 1 << 20,
+               "g": 1 << 30, "gib": 1 << 30}
+
+
+def _parse_bytes(text: str) -> int:
+    """A size: bytes, or a number with a K/M/G (KiB/MiB/GiB) suffix; 0 means no limit."""
+    match = re.fullmatch(r"\s*([0-9]{1,15})\s*([A-Za-z]*)\s*", text)
+    unit = match[2].lower() if match else ""
+    if match is None or unit not in _BYTE_UNITS:
+        raise ValueError(f"expected a size such as 52428800, 50M or 1G, got {text!r}")
+    value = int(match[1]) * _BYTE_UNITS[unit]
+    if value and not 64 << 10 <= value <= 1 << 40:
+        raise ValueError(f"expected 0 (no limit) or a size from 64K to 1024G, got {text!r}")
     return value
 
 
@@ -160,6 +177,13 @@ REGISTRY: tuple[Setting, ...] = (
         _parse_path,
         lambda: Path.cwd().resolve(),
         "where project code lives (the repos volume's mount path in a cluster)",
+    ),
+    Setting(
+        "log_max_bytes",
+        _parse_bytes,
+        lambda: 50 << 20,
+        "cap of a trial's output.log (e.g. 50M): beyond it the first line and the newest half"
+        " are kept; 0: no cap",
     ),
     Setting("service_account", str, lambda: "mlpipe", "service account for Jobs and Workflows"),
     Setting("registry_secret", str, lambda: "mlpipe-registry", "Secret Argo builds push with"),

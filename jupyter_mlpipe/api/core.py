@@ -13,7 +13,7 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgument, NotFound, SpecError
 from ..settings import Settings, save_setting
@@ -37,6 +37,9 @@ from .records import ExperimentInfo, GroupDetail, GroupInfo, StopOutcome
 from .ship import ShipVerbs
 from .sweeps import Sweep, project_dir_of, start_supervisor
 from .tables import experiments_frame, group_info, groups_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger("jupyter_mlpipe")
 
@@ -98,7 +101,7 @@ class Mlpipe(ModelVerbs, ShipVerbs):
         retries: int = 0,
         timeout: float | None = None,
         objective: str | Objective | None = None,
-    ) -> Any:
+    ) -> Sweep | list[dict[str, Any]]:
         """Validate a polyaxonfile, create a group and start its experiments.
 
         Args:
@@ -295,7 +298,7 @@ class Mlpipe(ModelVerbs, ShipVerbs):
         self._store(project).read_group(int(group))
         return Sweep(self, project or self.settings.project, int(group))
 
-    def groups(self, project: str | None = None) -> Any:
+    def groups(self, project: str | None = None) -> pd.DataFrame:
         """All groups of the project as a DataFrame (index ``id``), with status counts."""
         return groups_frame(self.group_list(project))
 
@@ -332,7 +335,7 @@ class Mlpipe(ModelVerbs, ShipVerbs):
         project: str | None = None,
         sort: str | None = None,
         columns: str = "compare",
-    ) -> Any:
+    ) -> pd.DataFrame:
         """One row per experiment as a DataFrame (index ``id``).
 
         Args:
@@ -363,15 +366,32 @@ class Mlpipe(ModelVerbs, ShipVerbs):
         return row
 
     def metrics(
-        self, group: int, project: str | None = None, cursor: str | None = None
+        self,
+        group: int,
+        project: str | None = None,
+        cursor: str | None = None,
+        *,
+        max_bytes: int | None = None,
+        max_points: int | None = None,
     ) -> MetricsBatch:
         """New metric points of a group since ``cursor`` (see :mod:`jupyter_mlpipe.store.metrics`).
 
+        Args:
+            max_bytes: a page: read at most about this many bytes of logs (the batch says
+                ``more`` when there is more; call again with its cursor).
+            max_points: decimate each series of the batch to about this many points.
+
         Raises:
             StoreError: ``cursor`` is not one this API produced.
+            InvalidArgument: a page or point limit below 1.
         """
+        for name, value in (("max_bytes", max_bytes), ("max_points", max_points)):
+            if value is not None and value < 1:
+                raise InvalidArgument(f"{name} must be 1 or more, got {value}")
         self._store(project).read_group(int(group))
-        return self._reader(group, project).metrics(cursor)
+        return self._reader(group, project).metrics(
+            cursor, max_bytes=max_bytes, max_points=max_points
+        )
 
     def logs(
         self, experiment: int, project: str | None = None, follow: bool = False
@@ -397,6 +417,20 @@ class Mlpipe(ModelVerbs, ShipVerbs):
             )
 
         return lines()
+
+    def log_tail(
+        self,
+        experiment: int,
+        lines: int = 200,
+        max_bytes: int = 1 << 20,
+        project: str | None = None,
+    ) -> list[str]:
+        """The last ``lines`` lines of an experiment's output, reading at most ``max_bytes``.
+
+        Raises:
+            NotFound: no such experiment.
+        """
+        return self._store(project).tail(int(experiment), lines, max_bytes)
 
     def stop(
         self, group: int | None = None, *, experiment: int | None = None, project: str | None = None

@@ -6,13 +6,17 @@ import ast
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ..errors import InvalidArgument, MlpipeError, PackageError
 from ..store.store import LOG, METRICS, PARAMS, STATUS
 from .records import DeploymentInfo, Prediction
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..builders.base import BuildResult
+    from ..packaging import PackageInfo
     from ..settings import Settings
     from .records import ExperimentInfo
 
@@ -77,7 +81,7 @@ class ModelVerbs:
         format: str = "seldon",
         force: bool = False,
         project: str | None = None,
-    ) -> Any:
+    ) -> PackageInfo:
         """Write the s2i (or MLServer) folder for an experiment's checkpoint.
 
         Args:
@@ -158,6 +162,32 @@ class ModelVerbs:
                     " or choose another name (--name)"
                 )
 
+    @overload
+    def build(
+        self,
+        name: str,
+        image: str | None = ...,
+        *,
+        push: bool = ...,
+        backend: str | None = ...,
+        builder: str | None = ...,
+        dry_run: Literal[False] = ...,
+        on_line: Any = ...,
+    ) -> BuildResult: ...
+
+    @overload
+    def build(
+        self,
+        name: str,
+        image: str | None = ...,
+        *,
+        push: bool = ...,
+        backend: str | None = ...,
+        builder: str | None = ...,
+        dry_run: Literal[True],
+        on_line: Any = ...,
+    ) -> str | list[dict[str, Any]]: ...
+
     def build(
         self,
         name: str,
@@ -168,7 +198,7 @@ class ModelVerbs:
         builder: str | None = None,
         dry_run: bool = False,
         on_line: Any = None,
-    ) -> Any:
+    ) -> BuildResult | str | list[dict[str, Any]]:
         """Build (and push) the serving image of a package.
 
         Returns:
@@ -194,6 +224,34 @@ class ModelVerbs:
         impl = make_builder(backend or self.settings.build_backend, self.settings)
         return impl.render(request) if dry_run else impl.build(request, on_line=on_line)
 
+    @overload
+    def deploy(
+        self,
+        name: str,
+        *,
+        backend: str | None = ...,
+        port: int | None = ...,
+        replicas: int = ...,
+        canary: str | None = ...,
+        shadow: str | None = ...,
+        dry_run: Literal[False] = ...,
+        image: str | None = ...,
+    ) -> dict[str, Any]: ...
+
+    @overload
+    def deploy(
+        self,
+        name: str,
+        *,
+        backend: str | None = ...,
+        port: int | None = ...,
+        replicas: int = ...,
+        canary: str | None = ...,
+        shadow: str | None = ...,
+        dry_run: Literal[True],
+        image: str | None = ...,
+    ) -> list[dict[str, Any]]: ...
+
     def deploy(
         self,
         name: str,
@@ -205,7 +263,7 @@ class ModelVerbs:
         shadow: str | None = None,
         dry_run: bool = False,
         image: str | None = None,
-    ) -> Any:
+    ) -> dict[str, Any] | list[dict[str, Any]]:
         """Serve a package: a local server process, or a SeldonDeployment.
 
         Args:
@@ -293,7 +351,7 @@ class ModelVerbs:
             infos.append(DeploymentInfo.from_record(live))
         return infos
 
-    def deployments(self) -> Any:
+    def deployments(self) -> pd.DataFrame:
         """Every deployment with live health, as a DataFrame (index ``name``)."""
         import pandas as pd
 

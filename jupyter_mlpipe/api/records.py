@@ -92,17 +92,24 @@ class StopOutcome:
 def param_names(rows: Sequence[ExperimentRow]) -> tuple[list[str], list[str]]:
     """Every param name (the varying ones first) and the names whose values differ.
 
-    A param counts as varying when two experiments hold different values for it; with a single
-    experiment nothing varies.
+    A param counts as varying when two experiments hold different values for it, or when some
+    experiment lacks it; with a single experiment nothing varies.
     """
-    names: dict[str, None] = {}
-    seen: dict[str, set[str]] = {}
+    first: dict[str, Any] = {}
+    differs: set[str] = set()
     for row in rows:
-        names.update(dict.fromkeys(row.params))
         for name, value in row.params.items():
-            seen.setdefault(name, set()).add(repr(value))
-    varying = [n for n in names if len(seen.get(n, ())) > 1]
-    constant = [n for n in names if n not in varying]
+            if name not in first:
+                first[name] = value
+                if row is not rows[0]:
+                    differs.add(name)  # missing from an earlier experiment
+            elif name not in differs and value != first[name]:
+                differs.add(name)
+    for name in first:
+        if name not in differs and any(name not in row.params for row in rows):
+            differs.add(name)
+    varying = [n for n in first if n in differs]
+    constant = [n for n in first if n not in differs]
     return [*varying, *constant], varying
 
 
@@ -221,16 +228,23 @@ class Prediction:
 
     @property
     def top(self) -> list[tuple[str, float]]:
-        """(name, score) pairs of the first row, best first (for probability outputs)."""
+        """(name, probability) pairs of the first row, best first — when the row is a
+        probability vector (non-negative scores summing to 1); else empty (a regression's
+        values are not classes)."""
         row = self.values[0] if self.values and isinstance(self.values[0], list) else self.values
-        if not isinstance(row, list) or not all(isinstance(v, (int, float)) for v in row):
+        if not isinstance(row, list) or not row:
+            return []
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row):
+            return []
+        scores = [float(v) for v in row]
+        if min(scores) < 0 or not math.isclose(sum(scores), 1.0, abs_tol=1e-3):
             return []
         names = self.names if len(self.names) == len(row) else [str(i) for i in range(len(row))]
-        return sorted(zip(names, map(float, row), strict=True), key=lambda kv: -kv[1])
+        return sorted(zip(names, scores, strict=True), key=lambda kv: -kv[1])
 
     @property
     def label(self) -> str | None:
-        """The best-scoring output name, when the output is a score vector."""
+        """The most probable class, when the output is a probability vector."""
         top = self.top
         return top[0][0] if top else None
 

@@ -8,7 +8,6 @@ record and the progress lines.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -138,17 +137,16 @@ class ShipRun:
 
     # -- the steps: each returns (status, message, result) ------------------------------------
     def _best(self) -> tuple[str, str, dict[str, Any]]:
-        plan, kwargs = self.plan, {}
-        if plan.metric is not None:
-            kwargs["metric"] = plan.metric
-        if plan.mode is not None:
-            kwargs["mode"] = plan.mode
-        info = self.api.best(plan.group, project=plan.project, **kwargs)  # type: ignore[arg-type]
+        plan = self.plan
+        assert plan.group is not None
+        objective = self.api.resolve_objective(plan.group, plan.metric, plan.mode, plan.project)
+        info = self.api.best(plan.group, objective.metric, objective.mode, plan.project)
         self.experiment = info.id
-        scores = {k: v for k, v in info.metrics.items() if _finite(v)}
-        shown = f" ({plan.metric} = {scores[plan.metric]:g})" if plan.metric in scores else ""
+        scores = {k: v for k in info.metrics if (v := info.last(k)) is not None}
+        shown = f" ({objective.metric} = {scores[objective.metric]:g}, {objective.mode})"
         return "succeeded", f"experiment {info.id}{shown}", {
             "experiment": info.id, "group": info.group, "metrics": scores,
+            "objective": objective.to_dict(),
         }  # fmt: skip
 
     def _package(self) -> tuple[str, str, dict[str, Any]]:
@@ -234,10 +232,6 @@ class ShipRun:
             return None
         healthy = live.get("health") == "healthy" and live.get("backend") == self.plan.backend
         return live if healthy else None
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _text_or_none(value: Any) -> str | None:

@@ -14,7 +14,12 @@ from ..settings import REGISTRY, Settings
 from ..store import GroupRecord, Store
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..plots import LivePlot
+    from ..store import MetricsBatch
     from .core import Mlpipe
+    from .records import ExperimentInfo, GroupInfo
 
 #: Exit codes of ``mlpipe sweep --wait`` by the group's final status.
 EXIT_CODES = {"succeeded": 0, "failed": 1, "stopped": 4}
@@ -70,24 +75,26 @@ class Sweep:
     def status(self) -> str:
         return self.record().status
 
-    def info(self) -> Any:
+    def info(self) -> GroupInfo:
         return self.api.group(self.group, project=self.project)
 
-    def experiments(self, sort: str | None = None, columns: str = "compare") -> Any:
+    def experiments(self, sort: str | None = None, columns: str = "compare") -> pd.DataFrame:
         """The group's experiments as a DataFrame; see ``Mlpipe.experiments``."""
         return self.api.experiments(self.group, project=self.project, sort=sort, columns=columns)
 
-    def best(self, metric: str | None = None, mode: str | None = None) -> Any:
+    def best(self, metric: str | None = None, mode: str | None = None) -> ExperimentInfo:
         """The best experiment (default: by the group's objective); see ``Mlpipe.best``."""
         return self.api.best(self.group, metric, mode=mode, project=self.project)
 
     def stop(self) -> None:
         self.api.stop(self.group, project=self.project)
 
-    def metrics(self, cursor: str | None = None) -> Any:
+    def metrics(self, cursor: str | None = None) -> MetricsBatch:
         return self.api.metrics(self.group, project=self.project, cursor=cursor)
 
-    def plot(self, metrics: tuple[str, ...] | list[str] | str = ("loss",), **options: Any) -> Any:
+    def plot(
+        self, metrics: tuple[str, ...] | list[str] | str = ("loss",), **options: Any
+    ) -> LivePlot:
         """Live metric curves (matplotlib) that update until the group finishes."""
         from ..plots import live_plot
 

@@ -5,6 +5,15 @@ deployment record on the outputs volume (``<root>/<user>/_deployments/<name>.jso
 URL, pid and process start time, so any later process can report its health and stop it. A
 record whose process is gone (machine rebooted, killed) is reported ``stale`` and removed by
 ``undeploy``. The server's log is ``_deployments/<name>.log`` beside the record.
+
+A record is only trusted as far as the process it names can be verified: before any signal the
+pid must lead its own process group, have the recorded start time, and run this package's model
+server for the recorded folder and name. A record without a start time, or whose pid now runs
+anything else, is never signalled (``undeploy`` removes it and says why).
+
+With an image, the server is told its unit id and image as the Seldon operator tells a model
+container (``PREDICTIVE_UNIT_ID``, ``PREDICTIVE_UNIT_IMAGE``), so replies carry the same
+``meta.requestPath`` as in the cluster; without one they carry none.
 """
 
 from __future__ import annotations
@@ -45,11 +54,52 @@ def ping(url: str, timeout: float = 2.0) -> tuple[bool, str]:
     try:
         with urllib.request.urlopen(url + "/health/ping", timeout=timeout) as reply:
             body = reply.read(64)
-        return body.strip() == b"pong", f"/health/ping answered {body[:32]!r}"
+        text = body[:32].decode("utf-8", "replace").strip()
+        return body.strip() == b"pong", f"/health/ping answered {text!r}"
     except urllib.error.HTTPError as exc:
         return False, f"/health/ping answered HTTP {exc.code}"
     except (urllib.error.URLError, OSError) as exc:
         return False, f"no answer from {url} ({getattr(exc, 'reason', exc)})"
+
+
+def server_identity(record: dict[str, Any]) -> tuple[bool, str]:
+    """Whether the record's pid is the model server it describes: (verified, why not).
+
+    Verified means: the pid leads its own process group, started at the recorded
+    ``create_time`` (within a second), and its command line is ``-m jupyter_mlpipe.serving``
+    with the recorded ``--folder`` and ``--name``.
+    """
+    import psutil
+
+    pid, created = record.get("pid"), record.get("create_time")
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 1:
+        return False, f"the record's pid {pid!r} is not a process id"
+    if not isinstance(created, (int, float)) or isinstance(created, bool):
+        return False, "the record has no process start time, so the process cannot be verified"
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False, f"process {pid} is gone"
+        started, argv, group = process.create_time(), process.cmdline(), os.getpgid(pid)
+    except (psutil.NoSuchProcess, ProcessLookupError):
+        return False, f"process {pid} is gone"
+    except (psutil.AccessDenied, PermissionError):
+        return False, f"process {pid} cannot be inspected (another user's)"
+    if abs(started - float(created)) >= 1.0:
+        return False, f"process {pid} started at another time: it is not the recorded server"
+    if group != pid:
+        return False, f"process {pid} does not lead its own process group"
+    if not _serves(argv, str(record.get("folder")), str(record.get("name"))):
+        return False, f"process {pid} runs {' '.join(argv)[:200]!r}, not this model server"
+    return True, ""
+
+
+def _serves(argv: list[str], folder: str, name: str) -> bool:
+    def value(flag: str) -> str | None:
+        return argv[argv.index(flag) + 1] if flag in argv[:-1] else None
+
+    return ("jupyter_mlpipe.serving" in argv and value("--folder") == folder
+            and value("--name") == name)
 
 
 def log_tail(path: Path, lines: int = 20) -> str:
@@ -119,6 +169,10 @@ class LocalDeployer(Deployer):
         log.parent.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env["PYTHONUNBUFFERED"] = "1"
+        env.pop("PREDICTIVE_UNIT_ID", None)
+        env.pop("PREDICTIVE_UNIT_IMAGE", None)
+        if spec.image:
+            env.update(PREDICTIVE_UNIT_ID=spec.name, PREDICTIVE_UNIT_IMAGE=spec.image)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (env.get("PYTHONPATH", ""), _PACKAGE_PARENT) if p)
         child = proc.spawn(self._argv(spec, folder, port), cwd=folder, env=env,
@@ -141,7 +195,7 @@ class LocalDeployer(Deployer):
             previous = self.store.get(name)
         except (NotFound, StoreError):  # none, or an unreadable one a redeploy replaces
             return
-        if proc.pid_alive(previous.get("pid"), previous.get("create_time")):
+        if server_identity(previous)[0]:
             raise Conflict(f"deployment {name!r} already runs at {previous.get('url')} — "
                               f"`mlpipe undeploy {name}` first, or pick another name")
         self.store.remove(name)
@@ -161,7 +215,7 @@ class LocalDeployer(Deployer):
             if ok:
                 return
             time.sleep(0.1)
-        self._stop(child.pid, None)
+        self._stop(child.pid)  # our own child: its identity is the Popen we hold
         self.store.remove(name)
         raise DeployError(f"the model server for {name!r} did not answer within "
                           f"{self.start_timeout:g}s ({detail}) and was stopped — its log "
@@ -170,10 +224,10 @@ class LocalDeployer(Deployer):
     def status(self, name: str) -> dict[str, Any]:
         """The record with live ``health`` (healthy, unhealthy, stale) and ``detail``."""
         record = self.store.get(name)
-        if not proc.pid_alive(record.get("pid"), record.get("create_time")):
+        verified, why = server_identity(record)
+        if not verified:
             return {**record, "health": STALE,
-                    "detail": f"process {record.get('pid')} is gone — `mlpipe undeploy {name}` "
-                              "removes the record"}
+                    "detail": f"{why} — `mlpipe undeploy {name}` removes the record"}
         ok, detail = ping(str(record["url"]))
         health = HEALTHY if ok else UNHEALTHY
         if not ok and time.time() - float(record.get("created") or 0) < self.start_timeout:
@@ -191,16 +245,27 @@ class LocalDeployer(Deployer):
         return str(record.get("endpoint") or str(record["url"]) + PREDICTIONS_PATH)
 
     def undeploy(self, name: str) -> None:
-        """Drain and stop the server (SIGTERM, then SIGKILL after ``stop_grace``); forget it."""
-        record = self.store.get(name)
-        self._stop(record.get("pid"), record.get("create_time"))
-        self.store.remove(name)
+        """Drain and stop the server (SIGTERM, then SIGKILL after ``stop_grace``); forget it.
 
-    def _stop(self, pid: int | None, create_time: float | None) -> None:
-        if pid and proc.pid_alive(pid, create_time):
-            # The drain itself takes up to stop_grace inside the server; allow a little more
-            # before the group is killed.
-            proc.terminate_group(int(pid), float(self.settings.stop_grace) + 2.0)
-        child = _CHILDREN.pop(int(pid), None) if pid else None
+        Raises:
+            DeployError: the record names a live process that is not verifiably its server
+                (see :func:`server_identity`): nothing was signalled, the record is removed.
+        """
+        record = self.store.get(name)
+        verified, why = server_identity(record)
+        if verified:
+            self._stop(int(record["pid"]))
+        self.store.remove(name)
+        pid = record.get("pid")
+        if not verified and isinstance(pid, int) and proc.pid_alive(pid):
+            raise DeployError(f"deployment {name!r}: process {pid} was not signalled: {why}. "
+                              "The record is removed; stop that process yourself if it is the "
+                              "server")
+
+    def _stop(self, pid: int) -> None:
+        # The drain itself takes up to stop_grace inside the server; allow a little more
+        # before the group is killed.
+        proc.terminate_group(pid, float(self.settings.stop_grace) + 2.0)
+        child = _CHILDREN.pop(pid, None)
         if child is not None:
             child.wait(timeout=5.0)  # returns at once if terminate_group reaped it already

@@ -223,6 +223,8 @@ class Driver:
         )
         if update.status == STOPPED and not status.reason:
             final = final.evolve(reason="user")
+        if update.exit_code is not None:
+            note_exit(self.store, eid, status.attempt, update.exit_code)
         if retry:
             assert live is not None
             self.store.log_event(
@@ -347,3 +349,12 @@ def mark_lost(store: Store, eid: int, status: ExperimentStatus, why: str) -> Non
     store.write_status(
         eid, status.evolve(status=STOPPED, finished=time.time(), reason=LOST, message=why)
     )
+
+
+def note_exit(store: Store, eid: int, attempt: int, code: int) -> None:
+    """Note an attempt's exit code before its status record (best effort: the note is what
+    survives a full disk, see :meth:`Store.mark_exit`)."""
+    try:
+        store.mark_exit(eid, attempt, code)
+    except OSError:
+        pass

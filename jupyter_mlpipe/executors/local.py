@@ -1,7 +1,8 @@
 """Trials as local processes, run by the group's supervisor.
 
-Each attempt runs in its own session (its own process group) with output appended to the
-experiment's ``output.log``. It is started with a parent-death signal: if the supervisor is
+Each attempt runs in its own session (its own process group); its output goes through a pipe
+to the experiment's ``output.log``, which is kept under the ``log_max_bytes`` setting (see
+:mod:`.logs`). It is started with a parent-death signal: if the supervisor is
 killed, its trials get SIGTERM rather than running on unobserved (the next command that looks
 at the group then reconciles it, see :mod:`jupyter_mlpipe.engine.reconcile`).
 """
@@ -20,9 +21,12 @@ from subprocess import Popen
 from ..proc import process_create_time, spawn, terminate_group
 from ..store import FAILED, RUNNING, STOPPED, SUCCEEDED, TIMED_OUT, GroupRecord, Store
 from .base import Executor, TrialLaunch, TrialUpdate
-from .logs import ATTEMPT_MARK, follow_file, last_line
+from .logs import ATTEMPT_MARK, LogPump, follow_file, last_line, open_pump
 
 _TICK = 0.05
+#: How long an ended trial's output may take to drain (a background child of the trial that
+#: keeps the pipe open is not waited for longer).
+_DRAIN = 2.0
 
 
 def exit_message(code: int) -> str:
@@ -36,16 +40,18 @@ def exit_message(code: int) -> str:
 
 
 class _Running:
-    __slots__ = ("launch", "pidfd", "proc", "started", "stopping")
+    __slots__ = ("launch", "pidfd", "proc", "pump", "started", "stopping")
 
-    def __init__(self, launch: TrialLaunch, proc: Popen[bytes]) -> None:
+    def __init__(self, launch: TrialLaunch, proc: Popen[bytes], pump: LogPump) -> None:
         self.launch = launch
         self.proc = proc
+        self.pump = pump
         self.started = time.monotonic()
         self.stopping: str | None = None  # the final status to report once it exits
         self.pidfd = _pidfd(proc.pid)
 
     def close(self) -> None:
+        self.pump.join(_DRAIN)
         if self.pidfd is not None:
             os.close(self.pidfd)
             self.pidfd = None
@@ -68,13 +74,17 @@ class LocalExecutor(Executor):
     Args:
         store: the project's store (for log paths).
         stop_grace: seconds between SIGTERM and SIGKILL.
+        log_max_bytes: cap of each ``output.log`` (0: none), see :class:`.logs.CappedLog`.
     """
 
     name = "local"
 
-    def __init__(self, store: Store, stop_grace: float = 10.0) -> None:
+    def __init__(
+        self, store: Store, stop_grace: float = 10.0, log_max_bytes: int = 50 << 20
+    ) -> None:
         self.store = store
         self.stop_grace = stop_grace
+        self.log_max_bytes = log_max_bytes
         self._queue: collections.deque[TrialLaunch] = collections.deque()
         self._running: dict[int, _Running] = {}
         self._parallelism = 1
@@ -95,16 +105,22 @@ class LocalExecutor(Executor):
             with open(log, "ab") as fh:
                 fh.write(f"{ATTEMPT_MARK}{launch.attempt}: {shlex.join(launch.argv)}\n".encode())
             env = {**os.environ, **launch.env}
+            pump = None
             try:
-                proc = spawn(
-                    launch.argv, cwd=launch.cwd, env=env, stdout_path=log, die_with_parent=True
-                )
+                write_end, pump = open_pump(log, self.log_max_bytes)
+                try:
+                    proc = spawn(launch.argv, cwd=launch.cwd, env=env, stdout_fd=write_end,
+                                 die_with_parent=True)
+                finally:
+                    os.close(write_end)
             except Exception as exc:  # any start failure is the trial's failure
+                if pump is not None:
+                    pump.join()  # nothing holds the pipe any more: the pump ends at once
                 with open(log, "ab") as fh:
                     fh.write(f"--- not started: {exc}\n".encode())
                 self._updates.append(TrialUpdate(launch.experiment, FAILED, message=str(exc)))
                 continue
-            self._running[launch.experiment] = _Running(launch, proc)
+            self._running[launch.experiment] = _Running(launch, proc, pump)
             self._updates.append(
                 TrialUpdate(
                     launch.experiment,

@@ -21,8 +21,11 @@ import errno
 import hashlib
 import os
 import queue
+import stat
 import threading
 from pathlib import Path
+
+from .contained import open_inside
 
 #: Chunk size: large enough that syscall and thread hand-over costs vanish.
 CHUNK = 4 << 20
@@ -100,30 +103,40 @@ def _copy_kernel(src_fd: int, dst_fd: int, digest: hashlib._Hash) -> int:
     return total
 
 
-def copy_hashed(src: Path, dst: Path, *, fsync: bool = True) -> tuple[str, int]:
+def copy_hashed(
+    src: Path, dst: Path, *, fsync: bool = True, root: Path | None = None
+) -> tuple[str, int]:
     """Copy ``src`` to the new file ``dst`` and return ``(sha256 hex digest, size)``.
 
     Args:
         src: the file to copy.
-        dst: the destination; must not exist (created exclusively, mode 0644).
+        dst: the destination; must not exist (created exclusively with ``src``'s permission
+            bits, set-id bits dropped: a 0600 file is never widened to 0644).
         fsync: flush the destination to disk before returning, so a crash after the package
             lands cannot leave a renamed folder with a truncated checkpoint.
+        root: when given, ``src`` must really lie inside this folder (links along its path may
+            not leave it; checked on the opened file, see :mod:`.contained`).
 
     Raises:
+        Escapes: ``src`` leaves ``root`` or is not a regular file (nothing is created).
         OSError: reading or writing failed (ENOSPC included); ``dst`` may be partial and the
             caller removes it with its temporary folder.
     """
     digest = hashlib.sha256()
-    src_fd = os.open(src, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    if root is not None:
+        src_fd = open_inside(src, root)
+    else:
+        src_fd = os.open(src, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
-        size = os.fstat(src_fd).st_size
+        info = os.fstat(src_fd)
         if hasattr(os, "posix_fadvise"):
             os.posix_fadvise(src_fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
         flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-        dst_fd = os.open(dst, flags, 0o644)
+        dst_fd = os.open(dst, flags, 0o600)
         try:
-            total = _copy_large(src_fd, dst_fd, digest) if size > SMALL else _copy_buffered(
-                src_fd, dst_fd, digest)
+            os.fchmod(dst_fd, stat.S_IMODE(info.st_mode) & 0o777)
+            total = _copy_large(src_fd, dst_fd, digest) if info.st_size > SMALL else (
+                _copy_buffered(src_fd, dst_fd, digest))
             if fsync:
                 os.fsync(dst_fd)
         finally:

@@ -46,6 +46,9 @@ class PackageInfo(Shown):
         model_class: the user's model class name (also its module name).
         checkpoints: the copied checkpoints with their hashes.
         lineage: the full lineage record as written to ``lineage.json``.
+        skipped: paths not copied because a link carried them outside the experiment's
+            outputs folder (checkpoints) or the source folder (code); each was logged as a
+            warning.
     """
 
     name: str
@@ -54,6 +57,7 @@ class PackageInfo(Shown):
     model_class: str
     checkpoints: tuple[CheckpointInfo, ...] = ()
     lineage: Mapping[str, Any] = field(default_factory=dict)
+    skipped: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +67,7 @@ class PackageInfo(Shown):
             "model_class": self.model_class,
             "checkpoints": [c.to_dict() for c in self.checkpoints],
             "lineage": dict(self.lineage),
+            "skipped": list(self.skipped),
         }
 
     def card(self) -> Card:
@@ -101,4 +106,5 @@ class PackageInfo(Shown):
             model_class=str(data["model_class"]),
             checkpoints=tuple(CheckpointInfo.from_dict(c) for c in data.get("checkpoints", ())),
             lineage=dict(data.get("lineage", {})),
+            skipped=tuple(str(p) for p in data.get("skipped", ())),
         )

@@ -12,11 +12,15 @@ next to the code.
 from __future__ import annotations
 
 import ast
+import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import PackageError
+from .contained import is_inside, real
+
+log = logging.getLogger("jupyter_mlpipe")
 
 #: Non-Python files copied along when small: text the model code may read at load time.
 EXTRA_SUFFIXES = frozenset({".txt", ".json", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".csv"})
@@ -44,12 +48,15 @@ class SourceFiles:
         folder: the source folder (resolved).
         files: chosen files (absolute), in walk order; their place in the package is their
             path relative to ``folder``.
-        requirements: the folder's own ``requirements.txt`` when it has one.
+        requirements: the folder's own ``requirements.txt`` when it has one (and it really lies
+            in the folder).
+        skipped: links that were not followed because they lead outside ``folder``.
     """
 
     folder: Path
     files: tuple[Path, ...]
     requirements: Path | None
+    skipped: tuple[Path, ...] = ()
 
 
 def select_sources(folder: Path) -> SourceFiles:
@@ -65,31 +72,42 @@ def select_sources(folder: Path) -> SourceFiles:
             " holding the model class module (e.g. MnistModel.py)"
         )
     folder = folder.resolve()
-    chosen = _walk(folder, folder, 0)
+    skipped: list[Path] = []
+    chosen = _walk(folder, folder, 0, skipped)
     if not any(p.suffix == ".py" for p in chosen):
         raise PackageError(
             f"model source folder {str(folder)!r} holds no .py file — pass --source with the"
             " folder holding the model class module"
         )
     reqs = folder / "requirements.txt"
-    return SourceFiles(folder, tuple(chosen), reqs if reqs.is_file() else None)
+    if reqs.is_symlink() and not is_inside(reqs, folder):
+        skipped.append(reqs)
+    own_reqs = reqs if reqs.is_file() and is_inside(reqs, folder) else None
+    for path in skipped:
+        log.warning("not packaging %s: it links to %s, outside the source folder %s",
+                    path, real(path), folder)
+    return SourceFiles(folder, tuple(chosen), own_reqs, tuple(skipped))
 
 
-def _walk(root: Path, here: Path, depth: int) -> list[Path]:
+def _walk(root: Path, here: Path, depth: int, skipped: list[Path]) -> list[Path]:
+    """Files under ``here`` that the copy rule takes; links leaving ``root`` go to ``skipped``
+    (only those the rule would otherwise have taken, so an unrelated ``data -> /mnt`` link
+    raises no warning)."""
     chosen: list[Path] = []
     for entry in sorted(here.iterdir()):
         if entry.name.startswith(".") or (depth == 0 and entry.name in GENERATED):
             continue
-        if entry.is_symlink() and root not in entry.resolve().parents:
+        package = entry.is_dir() and depth < MAX_DEPTH and entry.name != "__pycache__" and (
+            entry / "__init__.py").is_file()
+        wanted = package or (entry.is_file() and (entry.suffix == ".py" or (
+            entry.suffix in EXTRA_SUFFIXES and entry.stat().st_size <= MAX_EXTRA_BYTES)))
+        if not wanted:
             continue
-        if entry.is_dir():
-            if depth < MAX_DEPTH and entry.name != "__pycache__" and (
-                entry / "__init__.py"
-            ).is_file():
-                chosen += _walk(root, entry, depth + 1)
-        elif entry.is_file() and (entry.suffix == ".py" or (
-            entry.suffix in EXTRA_SUFFIXES and entry.stat().st_size <= MAX_EXTRA_BYTES
-        )):
+        if entry.is_symlink() and not is_inside(entry, root):
+            skipped.append(entry)
+        elif package:
+            chosen += _walk(root, entry, depth + 1, skipped)
+        else:
             chosen.append(entry)
     return chosen
 

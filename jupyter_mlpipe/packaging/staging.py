@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 _SIBLING = re.compile(
-    r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<host>[a-z0-9-]*)-(?P<pid>\d+)-[0-9a-f]{8}$"
+    r"\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<host>[a-z0-9-]*)-(?P<pid>[0-9]+)-[0-9a-f]{8}"
 )
 #: Age after which another host's leftover sibling counts as abandoned.
 FOREIGN_STALE_SECONDS = 24 * 3600
@@ -79,7 +79,7 @@ def clean_stale(root: Path) -> list[Path]:
     if not root.is_dir():
         return removed
     for entry in root.iterdir():
-        match = _SIBLING.match(entry.name)
+        match = _SIBLING.fullmatch(entry.name)
         if not match or not _abandoned(entry, match["host"], int(match["pid"])):
             continue
         final = root / match["name"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import getpass
+import logging
 import os
 import shutil
 import signal
@@ -23,10 +24,13 @@ from ..errors import Conflict, PackageError
 from ..store.files import atomic_write_json
 from ..store.names import safe_join, validate_name
 from . import render, staging
+from .contained import Escapes, is_inside, real
 from .copying import copy_hashed
 from .lineage import LINEAGE
 from .records import FORMATS, MLSERVER, CheckpointInfo, PackageInfo
 from .source import SourceFiles, check_model_class, infer_requirements, select_sources
+
+log = logging.getLogger("jupyter_mlpipe")
 
 
 class _Terminated(BaseException):
@@ -80,14 +84,37 @@ def _requirement_lines(
     return [str(line) for line in requirements]
 
 
+def _checkpoint_root(path: Path, outputs: Path | None) -> Path | None:
+    """The folder a checkpoint must really lie in.
+
+    A path named inside the experiment's outputs folder must stay inside it (links included);
+    a path the caller names outside that folder is the caller's explicit choice and has no
+    such folder (None); without a known outputs folder, the checkpoint's own folder.
+    """
+    named = Path(os.path.abspath(path))
+    if outputs is None:
+        return named.parent
+    base = Path(os.path.abspath(outputs))
+    return outputs if base in named.parents else None
+
+
 def _check_checkpoints(
-    checkpoints: Sequence[str | os.PathLike[str]], sources: SourceFiles
-) -> list[Path]:
+    checkpoints: Sequence[str | os.PathLike[str]], sources: SourceFiles, outputs: Path | None
+) -> tuple[list[Path], list[Path]]:
+    """The checkpoints to copy, and those skipped because a link carries them outside their
+    folder (each skipped one is logged as a warning)."""
     paths = [Path(c).expanduser() for c in checkpoints]
     taken = {p.relative_to(sources.folder).parts[0] for p in sources.files}
     taken |= render_generated_names()
     seen: set[str] = set()
+    kept, skipped = [], []
     for path in paths:
+        root = _checkpoint_root(path, outputs)
+        if root is not None and path.exists() and not is_inside(path, root):
+            log.warning("not packaging %s: it leads to %s, outside the experiment folder %s",
+                        path, real(path), real(root))
+            skipped.append(path)
+            continue
         if not path.is_file():
             raise PackageError(
                 f"checkpoint {str(path)!r} does not exist or is not a file — check the"
@@ -99,7 +126,13 @@ def _check_checkpoints(
                 " the checkpoint"
             )
         seen.add(path.name)
-    return paths
+        kept.append(path)
+    if skipped and not kept:
+        raise PackageError(
+            f"every checkpoint leads outside the experiment folder ({', '.join(map(str, skipped))})"
+            " — copy the files into the experiment's outputs folder instead of linking them"
+        )
+    return kept, skipped
 
 
 def render_generated_names() -> set[str]:
@@ -148,16 +181,22 @@ def _fill(
     model_class: str,
     sources: SourceFiles,
     checkpoints: list[Path],
+    outputs: Path | None,
     requirements: list[str],
 ) -> list[CheckpointInfo]:
-    """Write every file of the package into ``tmp``; return the checkpoint records."""
+    """Write every file of the package into ``tmp``; return the checkpoint records.
+
+    Raises:
+        Escapes: a file left its folder between the checks and the copy (a link swapped).
+    """
     for path in sources.files:
         target = tmp / path.relative_to(sources.folder)
         target.parent.mkdir(parents=True, exist_ok=True)
-        copy_hashed(path, target, fsync=True)
+        copy_hashed(path, target, fsync=True, root=sources.folder)
     infos = []
     for path in checkpoints:
-        digest, size = copy_hashed(path, tmp / path.name, fsync=True)
+        root = _checkpoint_root(path, outputs)
+        digest, size = copy_hashed(path, tmp / path.name, fsync=True, root=root)
         infos.append(CheckpointInfo(path.name, digest, size))
     if fmt == MLSERVER:
         names = [c.name for c in infos]
@@ -207,6 +246,7 @@ def write_package(
     format: str = "seldon",
     lineage: Mapping[str, Any] | None = None,
     force: bool = False,
+    outputs: str | os.PathLike[str] | None = None,
 ) -> PackageInfo:
     """Write ``<dest_root>/<name>/``, a folder Seldon's s2i build (or MLServer) can serve.
 
@@ -227,6 +267,11 @@ def write_package(
         lineage: what the package comes from (project, group, experiment, params, metrics ...);
             checkpoint hashes, time and environment versions are added.
         force: replace an existing package of the same name.
+        outputs: the experiment's outputs folder (default: ``lineage["outputs_path"]`` when
+            given, else each checkpoint's own folder). A checkpoint whose real path — links
+            resolved, including linked directories along it — leaves this folder is skipped
+            with a warning, as are source files linking outside ``source``; the skipped paths
+            are listed in :attr:`PackageInfo.skipped`. File permission bits are preserved.
 
     Returns:
         the written package.
@@ -234,8 +279,10 @@ def write_package(
     Raises:
         InvalidName: ``name`` is not a DNS-1123 label.
         Conflict: a package of that name exists and ``force`` is not set.
-        PackageError: a missing source, module, class, checkpoint or requirements file; a full
-            disk or another write failure. Nothing is left behind in any of these cases.
+        PackageError: a missing source, module, class, checkpoint or requirements file; every
+            checkpoint leading outside ``outputs``; a link swapped to leave its folder while
+            copying; a full disk or another write failure. Nothing is left behind in any of
+            these cases.
     """
     validate_name(name, "package")
     if format not in FORMATS:
@@ -251,7 +298,10 @@ def write_package(
         )
     sources = select_sources(Path(source))
     check_model_class(sources.folder, model_class)
-    paths = _check_checkpoints(checkpoints, sources)
+    if outputs is None and lineage and lineage.get("outputs_path"):
+        outputs = str(lineage["outputs_path"])
+    outputs_dir = Path(outputs).expanduser() if outputs is not None else None
+    paths, skipped = _check_checkpoints(checkpoints, sources, outputs_dir)
     reqs = _requirement_lines(requirements, sources, model_class)
     _check_space(root, paths)
     tmp = staging.sibling(root, name, "tmp")
@@ -261,13 +311,18 @@ def write_package(
         try:
             tmp.mkdir()
             infos = _fill(tmp, name=name, fmt=format, model_class=model_class, sources=sources,
-                          checkpoints=paths, requirements=reqs)
+                          checkpoints=paths, outputs=outputs_dir, requirements=reqs)
             record = _lineage(lineage or {}, name=name, fmt=format, model_class=model_class,
                               infos=infos, requirements=reqs)
             atomic_write_json(tmp / LINEAGE, record)
             os.chmod(tmp / LINEAGE, 0o644)  # readable like the rest of the package
             staging.fsync_dir(tmp)
             staging.land(tmp, final, replace=force)
+        except Escapes as exc:
+            raise PackageError(
+                f"not packaging {name!r}: {exc} (a link changed while copying) — remove the link"
+                " and package again"
+            ) from exc
         except FileExistsError as exc:
             raise Conflict(
                 f"package folder {str(final)!r} appeared while packaging — pass --force to"
@@ -282,4 +337,5 @@ def write_package(
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
     return PackageInfo(name=name, path=str(final.resolve()), format=format,
-                       model_class=model_class, checkpoints=tuple(infos), lineage=record)
+                       model_class=model_class, checkpoints=tuple(infos), lineage=record,
+                       skipped=tuple(str(p) for p in (*sources.skipped, *skipped)))

@@ -4,7 +4,8 @@ One module per algorithm behind :class:`Search` (``_base.py``). The sweep driver
 ``make_search(spec, history)``, then loops: ``ask()`` for params while slots are free,
 ``report()`` intermediate values (adaptive searches may answer "prune"), ``tell()`` final
 values, and ``early_stop_reached()`` with the latest metrics. Grid and random precompute their
-list; hyperband and bo run an in-memory Optuna study (Optuna is imported only by them).
+list; hyperband (Polyaxon's brackets) waits for each rung's results; hyperband's
+``mode: pruner`` and bo run an in-memory Optuna study (Optuna is imported only by them).
 """
 
 from __future__ import annotations

@@ -38,6 +38,11 @@ def make_search(
 
         return RandomSearch(spec, history, seed, pending)
     if algorithm == "hyperband":
+        assert spec.hptuning.hyperband is not None
+        if spec.hptuning.hyperband.mode == "pruner":
+            from .hyperband_pruner import HyperbandPrunerSearch
+
+            return HyperbandPrunerSearch(spec, history, seed, pending)
         from .hyperband import HyperbandSearch
 
         return HyperbandSearch(spec, history, seed, pending)

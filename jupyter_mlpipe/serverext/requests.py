@@ -7,9 +7,11 @@ for names and paths, :class:`~jupyter_mlpipe.errors.InvalidName` (400).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -18,27 +20,42 @@ from ..errors import InvalidName
 from .errors import BadRequest
 
 MAX_BODY = 1 << 20  # a spec or a predict payload is small; refuse anything larger
-_METRIC = re.compile(r"^[A-Za-z0-9_.:/-]{1,128}$")
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-_IMAGE = re.compile(r"^[a-z0-9]([a-z0-9._/:-]*[a-z0-9])?(@sha256:[a-f0-9]{64})?$")
-_REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-\[\],<>=!~ ]{0,127}$")
+#: How deep arrays and objects may nest in a body (a 28x28 image in a batch is 4 deep).
+MAX_DEPTH = 64
+#: Integers in bodies and ids stay within what a JSON reader anywhere (JavaScript included)
+#: holds exactly, so nothing saved from a request can break a later reader.
+MAX_INT = 2**53 - 1
+#: The fields a POST body may hold, per route (the request schemas of ``openapi.yaml`` list the
+#: same; a test keeps them equal). Operations take the fields of ``OperationRequest``.
+SWEEP_FIELDS = ("spec", "file", "name", "project", "objective")
+PREDICT_FIELDS = ("payload", "file")
+# Patterns are applied with ``fullmatch``: ``$`` would also match before a final newline.
+_METRIC = re.compile(r"[A-Za-z0-9_.:/-]{1,128}")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_IMAGE = re.compile(r"[a-z0-9]([a-z0-9._/:-]*[a-z0-9])?(@sha256:[a-f0-9]{64})?")
+_REQUIREMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-\[\],<>=!~ ]{0,127}")
+_ID = re.compile(r"[0-9]{1,12}")  # ASCII only: "²" and "٣" pass str.isdigit but are no ids
 
 
 def parse_id(text: str, what: str) -> int:
-    """A positive integer id from a URL part or query value."""
-    if not text.isdigit() or len(text) > 12:
-        raise BadRequest(f"{what} id must be a positive integer, got {text!r}")
-    value = int(text)
-    if value < 1:
-        raise BadRequest(f"{what} id must be a positive integer, got {text!r}")
-    return value
+    """A positive integer id from a URL part or query value: 1 to 12 ASCII digits, not 0.
+
+    Raises:
+        BadRequest: anything else (``%C2%B2``, Arabic-Indic digits, 0, huge numbers).
+    """
+    if not isinstance(text, str) or not _ID.fullmatch(text) or int(text) < 1:
+        raise BadRequest(
+            f"{what} id must be a positive integer of at most 12 ASCII digits, got"
+            f" {str(text)[:40]!r}"
+        )
+    return int(text)
 
 
 def parse_int(text: str | None, what: str, default: int, low: int, high: int) -> int:
     """An integer query value within ``[low, high]``, or ``default`` when absent."""
     if text is None or text == "":
         return default
-    if not re.fullmatch(r"-?\d{1,9}", text):
+    if not re.fullmatch(r"-?[0-9]{1,9}", text):
         raise BadRequest(f"{what} must be an integer between {low} and {high}, got {text!r}")
     value = int(text)
     if not low <= value <= high:
@@ -57,19 +74,81 @@ def cursor(text: str | None) -> str | None:
     return text
 
 
+def _refuse_constant(name: str) -> Any:
+    raise BadRequest(f"request body holds {name}, which is not JSON — send finite numbers")
+
+
 def parse_body(raw: bytes) -> dict[str, Any]:
-    """The request body as a JSON object."""
+    """The request body as a JSON object, bounded in size, depth and numbers.
+
+    Raises:
+        BadRequest: more than :data:`MAX_BODY` bytes; not JSON (``NaN``/``Infinity`` included);
+            not an object; nested deeper than :data:`MAX_DEPTH`; an integer beyond
+            ±:data:`MAX_INT` anywhere in it.
+    """
     if len(raw) > MAX_BODY:
         raise BadRequest(f"request body is {len(raw)} bytes, the limit is {MAX_BODY} — send less")
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:  # the decoder's own bound on nesting (long before MAX_BODY)
+        raise BadRequest(
+            f"request body nests deeper than {MAX_DEPTH} levels — send a flatter object"
+        ) from None
+    except ValueError as exc:  # JSONDecodeError, bad UTF-8, integers of over 4300 digits
         raise BadRequest(f"request body is not valid JSON ({exc}) — send a JSON object") from exc
     if not isinstance(data, dict):
         raise BadRequest(f"request body must be a JSON object, got {type(data).__name__}")
+    _check_tree(data)
     return data
+
+
+def _check_tree(data: Any) -> None:
+    """Walk a decoded body without recursion: depth and integer ranges."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise BadRequest(
+                    f"request body nests deeper than {MAX_DEPTH} levels — send a flatter object"
+                )
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+            raise BadRequest(
+                f"request body holds the integer {str(value)[:24]}… beyond ±(2**53 - 1) —"
+                " send a smaller number"
+            )
+
+
+def only(
+    body: dict[str, Any], allowed: Iterable[str] | type, what: str = "request"
+) -> dict[str, Any]:
+    """``body`` itself, after making sure it holds no field but ``allowed`` ones.
+
+    Args:
+        body: the decoded request body.
+        allowed: the accepted field names, or a dataclass whose fields they are.
+        what: what the body is for, used in the message.
+
+    Raises:
+        BadRequest: naming the unknown fields and the allowed ones (a misspelt ``forse`` must
+            not be dropped silently).
+    """
+    names = (
+        {f.name for f in dataclasses.fields(allowed)}
+        if isinstance(allowed, type) and dataclasses.is_dataclass(allowed)
+        else set(allowed)  # type: ignore[arg-type]
+    )
+    unknown = sorted(set(body) - names)
+    if unknown:
+        raise BadRequest(
+            f"{what} body has unknown field(s) {', '.join(map(repr, unknown))} — allowed:"
+            f" {', '.join(sorted(names))}"
+        )
+    return body
 
 
 def field(
@@ -109,8 +188,10 @@ def _kind_name(kinds: tuple[type, ...]) -> str:
 def body_id(body: dict[str, Any], key: str) -> int | None:
     """An optional id field: a positive integer below 2**53 (what JavaScript holds exactly)."""
     value = field(body, key, int)
-    if value is not None and not 0 < value < 2**53:
-        raise BadRequest(f"field {key!r} must be a positive integer below 2**53, got {value}")
+    if value is not None and not 1 <= value <= MAX_INT:
+        raise BadRequest(
+            f"field {key!r} must be a positive integer below 2**53, got {str(value)[:40]}"
+        )
     return value
 
 
@@ -121,7 +202,7 @@ def name(value: Any, what: str) -> str:
 
 def metric(value: Any) -> str:
     """A metric name as the training code logged it."""
-    if not isinstance(value, str) or not _METRIC.match(value):
+    if not isinstance(value, str) or not _METRIC.fullmatch(value):
         raise BadRequest(f"metric must be 1-128 letters, digits or _.:/- characters, got {value!r}")
     return value
 
@@ -135,14 +216,14 @@ def mode(value: Any) -> str:
 
 def identifier(value: Any, what: str) -> str:
     """A (dotted) Python identifier such as a model class name."""
-    if not isinstance(value, str) or not _IDENTIFIER.match(value) or len(value) > 200:
+    if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value) or len(value) > 200:
         raise BadRequest(f"{what} must be a Python identifier like 'MnistModel', got {value!r}")
     return value
 
 
 def image(value: Any) -> str:
     """A container image reference (registry/repo:tag or @sha256 digest)."""
-    if not isinstance(value, str) or len(value) > 255 or not _IMAGE.match(value):
+    if not isinstance(value, str) or len(value) > 255 or not _IMAGE.fullmatch(value):
         raise BadRequest(f"image must be a reference like 'registry/model:0.1', got {value!r}")
     return value
 
@@ -152,7 +233,7 @@ def requirements(value: Any) -> list[str] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not all(
-        isinstance(v, str) and _REQUIREMENT.match(v) for v in value
+        isinstance(v, str) and _REQUIREMENT.fullmatch(v) for v in value
     ):
         raise BadRequest(f"requirements must be a list like ['numpy>=1.24'], got {value!r}")
     return list(value)
@@ -193,7 +274,6 @@ def relative_files(value: Any, what: str) -> list[str] | None:
     return list(value)
 
 
-_OPERATION_ID = re.compile(r"^[0-9a-f]{12}$")
 #: The actions of POST operations: every one runs the API's ship pipeline.
 SHIP_ACTIONS = ("ship", "deploy-best", "deploy-experiment")
 _SHIP_FIELDS = frozenset(
@@ -202,13 +282,6 @@ _SHIP_FIELDS = frozenset(
         "model_class", "requirements", "checkpoints", "image", "backend", "force",
     }
 )  # fmt: skip
-
-
-def operation_id(text: str) -> str:
-    """An operation id from a URL part (12 hex digits)."""
-    if not _OPERATION_ID.match(text):
-        raise BadRequest(f"operation id must be 12 hex digits, got {text[:40]!r}")
-    return text
 
 
 def ship_request(body: dict[str, Any], repos_root: Path) -> dict[str, Any]:
@@ -223,12 +296,7 @@ def ship_request(body: dict[str, Any], repos_root: Path) -> dict[str, Any]:
         BadRequest: an unknown action or field, a missing field, a value of the wrong type.
         InvalidName: a name or path breaks the naming rules or leaves the repos root.
     """
-    unknown = sorted(set(body) - _SHIP_FIELDS)
-    if unknown:
-        raise BadRequest(
-            f"unknown field(s) {', '.join(map(repr, unknown))} — the fields are"
-            f" {', '.join(sorted(_SHIP_FIELDS))}"
-        )
+    only(body, _SHIP_FIELDS, "operation")
     action = field(body, "action", str, required=True)
     if action not in SHIP_ACTIONS:
         raise BadRequest(f"action must be one of {', '.join(SHIP_ACTIONS)}, got {action!r}")

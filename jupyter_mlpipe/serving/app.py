@@ -5,8 +5,8 @@ Routes (Seldon protocol, then Open Inference V2)::
     POST /predict  /api/v1.0/predictions  /api/v0.1/predictions   (GET /predict?json=...)
     POST /seldon/<deployment>/api/v0.1/predictions
     POST /seldon/<namespace>/<deployment>/api/v1.0/predictions
-    POST /api/v1.0/feedback  /api/v0.1/feedback  /send-feedback
-    GET  /health/ping  /health/status  /metadata
+    POST /api/v1.0/feedback  /api/v0.1/feedback  /send-feedback   (GET /send-feedback?json=...)
+    GET  /health/ping  /health/status  /metadata  /seldon.json
     GET  /v2  /v2/health/live  /v2/health/ready  /v2/models/<name>[/versions/<v>][/ready]
     POST /v2/models/<name>[/versions/<v>]/infer
 
@@ -17,6 +17,9 @@ unsupported content types, 500 when the model fails. Tracebacks go to the log on
 Model calls run on the event loop while they are fast (a thread hop costs more than a small
 model's predict) and move to one dedicated thread when they are slow, so a slow model never
 starves health checks; one thread keeps the model's calls serial, as under Seldon's one worker.
+A request whose body is over ``OFFLOAD_BODY`` bytes is always handled on that thread, and a
+prediction's JSON body that large is decoded in a helper process (:mod:`.bigbody`): decoding
+megabytes of JSON holds the GIL, and must not hold up ``/health/ping``.
 """
 
 from __future__ import annotations
@@ -26,8 +29,12 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+from typing import Any
 
 from ..errors import PredictError
+from .bigbody import Decoder, decode
 from .handlers import Handlers, json_response
 from .http import (
     BodyTooLarge,
@@ -42,8 +49,9 @@ from .http import (
     read_body,
     send_response,
 )
+from .messages import is_json_type, mimetype
 from .model import ServedModel, as_predict_error
-from .seldon_protocol import error_body
+from .seldon_protocol import bad_data, error_body
 
 log = logging.getLogger("jupyter_mlpipe.serving")
 
@@ -52,6 +60,7 @@ Handler = Callable[[Request], Response]
 # (handler, calls the model, speaks V2)
 Route = tuple[Handler, bool, bool]
 
+OFFLOAD_BODY = 256 * 1024  # bytes of request body parsed off the event loop
 _OFFLOAD_ABOVE = 0.005  # seconds of model time (smoothed) before calls move off the loop
 _INLINE_BELOW = 0.002
 _PREDICTION_VERSIONS = ("v0.1", "v1.0")
@@ -80,6 +89,9 @@ class ModelApp:
         self._model_time = 0.0
         self._queued = 0  # model calls handed to the thread and not finished yet
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="model")
+        self._decoder = Decoder()
+        # predict_raw/predict_rest get the message exactly as sent: no helper decoding for them
+        self._helper_decodes = not (model.has_raw or model.has_predict_rest)
         h = self.handlers
         predict: dict[str, Route] = {"POST": (h.predict, True, False)}
         feedback: dict[str, Route] = {"POST": (h.feedback, True, False)}
@@ -89,7 +101,8 @@ class ModelApp:
             "/api/v0.1/predictions": predict,
             "/api/v1.0/feedback": feedback,
             "/api/v0.1/feedback": feedback,
-            "/send-feedback": feedback,
+            "/send-feedback": {**feedback, "GET": (h.feedback, True, False)},
+            "/seldon.json": {"GET": (h.openapi, False, False)},
             "/health/ping": {"GET": (h.ping, False, False)},
             "/health/status": {"GET": (h.health_status, True, False)},
             "/api/v1.0/health/status": {"GET": (h.health_status, True, False)},
@@ -188,8 +201,11 @@ class ModelApp:
                              "less data per request", "MICROSERVICE_BAD_DATA", v2) from None
             content_type = (header(scope, b"content-type") or b"").decode("latin-1")
             request = Request(method, path, scope.get("query_string", b""), content_type, body)
+            if handler == self.handlers.predict and len(body) > OFFLOAD_BODY:
+                request = await self._decode_off_process(request)
             if heavy:
-                return await self._call_model(handler, request)
+                return await self._call_model(handler, request,
+                                              off_loop=len(body) > OFFLOAD_BODY)
             return handler(request)
         except ClientGone:
             return None
@@ -200,10 +216,11 @@ class ModelApp:
             log.exception("%s %s failed: %s", scope.get("method"), path, error)
             return _error_response(_for_protocol(error, v2))
 
-    async def _call_model(self, handler: Handler, request: Request) -> Response:
+    async def _call_model(self, handler: Handler, request: Request, *,
+                          off_loop: bool = False) -> Response:
         # Inline only when no call is queued on the thread either: the model must never run
         # two calls at once (user models need not be thread-safe).
-        if not self._threaded and not self._queued:
+        if not (self._threaded or off_loop or self._queued):
             started = time.perf_counter()
             try:
                 return handler(request)
@@ -215,6 +232,21 @@ class ModelApp:
             return await loop.run_in_executor(self._executor, self._timed, handler, request)
         finally:
             self._queued -= 1
+
+    async def _decode_off_process(self, request: Request) -> Request:
+        if not (self._helper_decodes and request.method == "POST" and not request.query
+                and is_json_type(mimetype(request))):
+            return request
+        loop = asyncio.get_running_loop()
+        try:
+            ok, decoded = await loop.run_in_executor(self._decoder.pool(), decode, request.body)
+        except BrokenProcessPool:  # the helper died (killed, out of memory): decode here
+            log.warning("the body decoding helper stopped; it is restarted on next use")
+            self._decoder.close()
+            return request
+        if not ok:
+            raise bad_data(decoded)
+        return replace(request, decoded=decoded)
 
     def _timed(self, handler: Handler, request: Request) -> Response:
         started = time.perf_counter()
@@ -238,6 +270,7 @@ class ModelApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                asyncio.get_running_loop().set_exception_handler(AcceptErrorLog())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.close()
@@ -245,8 +278,42 @@ class ModelApp:
                 return
 
     def close(self) -> None:
-        """Release the model thread (waits for a running call to finish)."""
+        """Release the model thread (waits for a running call to finish) and the decoder."""
         self._executor.shutdown(wait=True)
+        self._decoder.close()
+
+
+class AcceptErrorLog:
+    """An event-loop exception handler that reports accept failures once, not per attempt.
+
+    When the process runs out of file descriptors, asyncio retries ``accept()`` every second
+    (once per pending connection) and logs a traceback each time, and the retries still pending
+    at shutdown fail on the closed socket. This handler logs the first failure with its cause
+    and the fix, then stays silent until ``quiet`` seconds have passed (then it says how many it
+    dropped); everything else goes to asyncio's default handler.
+    """
+
+    def __init__(self, quiet: float = 60.0) -> None:
+        self.quiet = quiet
+        self._last = -quiet
+        self._dropped = 0
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if "accept" not in str(context.get("message", "")):
+            if "_start_serving" in repr(context.get("handle")):  # a retry of the above
+                self._dropped += 1
+                return
+            loop.default_exception_handler(context)
+            return
+        now = time.monotonic()
+        if now - self._last < self.quiet:
+            self._dropped += 1
+            return
+        more = f" ({self._dropped} more since the last report)" if self._dropped else ""
+        log.error("cannot accept connections: %s%s — too many open connections; idle ones "
+                  "are closed after the read timeout (raise `ulimit -n` for more)",
+                  context.get("exception") or context.get("message"), more)
+        self._last, self._dropped = now, 0
 
 
 def _error(status: int, info: str, reason: str, v2: bool) -> PredictError:

@@ -18,11 +18,14 @@ import json
 import os
 import urllib.error
 import urllib.request
+import warnings
 from pathlib import Path
 from typing import Any
 
-from ..errors import NotFound, PredictError
+from ..errors import InvalidArgument, NotFound, PredictError
 
+#: The most pixels an input image may have; checked from the file's header, before decoding.
+MAX_IMAGE_PIXELS = 4096 * 4096
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif"}
 _PAYLOAD_KEYS = ("data", "jsonData", "strData", "binData")
 _FILE_SUFFIXES = IMAGE_SUFFIXES | {".npy", ".json"}
@@ -42,21 +45,40 @@ def array_payload(array: Any) -> dict[str, Any]:
     return {"data": {"names": [], "ndarray": arr.tolist()}}
 
 
-def image_array(path: str | os.PathLike[str]) -> Any:
+def image_array(path: str | os.PathLike[str], max_pixels: int = MAX_IMAGE_PIXELS) -> Any:
     """Read an image as a 2-D grayscale float array with values in [0, 1].
 
+    The image's size is read from its header and checked against ``max_pixels`` before any
+    pixel is decoded, so a small file declaring a huge image (a "decompression bomb") costs
+    nothing.
+
     Raises:
+        InvalidArgument: the image has more than ``max_pixels`` pixels.
         PredictError: the file is not an image Pillow can read.
     """
     import numpy as np
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings():  # the size is checked here, against a lower limit
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)  # reads the header only
+        with image:
+            width, height = image.size
+            if width * height > max_pixels:
+                raise _too_big(path, f"{width}×{height}", max_pixels)
             gray = image.convert("L")
+    except Image.DecompressionBombError as exc:  # Pillow's own, larger limit
+        raise _too_big(path, "declared too large", max_pixels) from exc
     except (UnidentifiedImageError, OSError) as exc:
         raise PredictError(f"{path} is not a readable image ({exc}) — use PNG or JPEG") from exc
     return np.asarray(gray, dtype=np.float64) / 255.0
+
+
+def _too_big(path: str | os.PathLike[str], size: str, max_pixels: int) -> InvalidArgument:
+    limit = " (4096×4096)" if max_pixels == MAX_IMAGE_PIXELS else ""
+    return InvalidArgument(f"{path} is {size} pixels; input images may have at most "
+                           f"{max_pixels:,} pixels{limit} — resize it first")
 
 
 def _from_file(path: Path) -> dict[str, Any]:
@@ -100,6 +122,7 @@ def build_payload(value: Any) -> dict[str, Any]:
 
     Raises:
         NotFound: a path was given and the file does not exist.
+        InvalidArgument: an image is over :data:`MAX_IMAGE_PIXELS`.
         PredictError: the value cannot be turned into a request (the message says why).
     """
     if isinstance(value, dict):

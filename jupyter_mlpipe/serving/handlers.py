@@ -8,13 +8,16 @@ bodies and decides on which thread a handler runs. Handlers raise
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs
+
+import numpy as np
 
 from .. import __version__
 from ..errors import PredictError
 from . import jsoncodec
 from .http import TEXT, Request, Response
+from .messages import decode_message, is_json_type, mimetype
 from .model import NOT_IMPLEMENTED, ServedModel, check_metrics
+from .openapi import seldon_openapi
 from .seldon_protocol import (
     SeldonRequest,
     bad_data,
@@ -25,45 +28,7 @@ from .seldon_protocol import (
 from .v2_protocol import build_infer_response, parse_infer, v2_error
 
 _NO_REQUEST = SeldonRequest("none", None, [], {}, {})
-
-
-def _is_json_type(mimetype: str) -> bool:
-    return mimetype in ("", "application/json") or mimetype.endswith("+json")
-
-
-def decode_message(request: Request) -> Any:
-    """The SeldonMessage in a request: a JSON body, a form field ``json=``, or ``?json=``.
-
-    Raises:
-        PredictError: 400 for missing or invalid JSON, 415 for an unsupported content type.
-    """
-    text = request.query_value("json")
-    mimetype = request.content_type.split(";", 1)[0].strip().lower()
-    if mimetype == "application/x-www-form-urlencoded":
-        try:
-            form = parse_qs(request.body.decode("utf-8"), strict_parsing=False)
-        except UnicodeDecodeError:
-            raise bad_data("the form body is not UTF-8") from None
-        if "json" in form:
-            text = form["json"][0]
-        elif text is None:
-            raise bad_data("Can't find JSON in data: a form request needs a json= field")
-    elif text is None:
-        if not _is_json_type(mimetype):
-            raise bad_data(
-                f"Content-Type {mimetype!r} is not supported — send application/json "
-                "(or a form with a json= field)", status=415)
-        if not request.body:
-            raise bad_data("Can't find JSON in data: the request body is empty")
-        return _loads(request.body)
-    return _loads(text)
-
-
-def _loads(data: bytes | str) -> Any:
-    try:
-        return jsoncodec.loads(data)
-    except ValueError as exc:
-        raise bad_data(f"Can't find JSON in data: invalid JSON ({exc})") from None
+INGRESS_PREFIX = "/seldon/"
 
 
 def json_response(obj: Any, status: int = 200) -> Response:
@@ -90,19 +55,28 @@ class Handlers:
     def __init__(self, model: ServedModel) -> None:
         self.model = model
 
-    def _reply(self, request: SeldonRequest, result: Any, *, puid: bool = True) -> Response:
+    def _reply_dict(self, request: SeldonRequest, result: Any, *,
+                    make_puid: bool = False, feedback: bool = False) -> dict[str, Any]:
         data, runtime_tags, runtime_metrics = _unpack(result)
+        if data is None and feedback:  # SeldonResponse(None) from send_feedback: Seldon
+            data = []                  # answers an empty array
         tags = {**self.model.tags(), **runtime_tags}
         metrics = self.model.metrics() + runtime_metrics
-        reply = build_response(request, data, model_names=self.model.class_names_fn(),
-                               tags=tags, metrics=metrics, request_path=self.model.request_path)
-        if not puid:
-            reply["meta"].pop("puid", None)
-        return json_response(reply)
+        if not self.model.metrics_in_reply:
+            metrics = []
+        return build_response(request, data, model_names=self.model.class_names_fn(),
+                              tags=tags, metrics=metrics, request_path=self.model.request_path,
+                              make_puid=make_puid)
 
     def predict(self, request: Request) -> Response:
-        """``/predict``, ``/api/v1.0/predictions`` and the ingress-style paths."""
+        """``/predict``, ``/api/v1.0/predictions`` and the ingress-style paths.
+
+        A ``meta.puid`` is echoed; one is made up only on the ingress-style paths, where in a
+        cluster Seldon's executor adds it (the microservice itself does not).
+        """
         message = decode_message(request)
+        if self.model.has_predict_rest:
+            return self._raw_reply(self.model.predict_rest(message))
         if self.model.has_raw:
             raw = self.model.predict_raw(message)
             if raw is not NOT_IMPLEMENTED:
@@ -110,9 +84,13 @@ class Handlers:
         parsed = parse_request(message)
         # Seldon passes the request's meta as sent: None when the request has none.
         result = self.model.predict(parsed.features, parsed.names, message.get("meta"))
-        return self._reply(parsed, result)
+        return json_response(self._reply_dict(
+            parsed, result, make_puid=request.path.startswith(INGRESS_PREFIX)))
 
     def _raw_reply(self, raw: Any) -> Response:
+        if not self.model.metrics_in_reply and isinstance(raw, dict) and isinstance(
+                raw.get("meta"), dict):
+            raw = {**raw, "meta": {k: v for k, v in raw["meta"].items() if k != "metrics"}}
         status = 200
         if isinstance(raw, dict) and isinstance(raw.get("status"), dict):
             code = raw["status"].get("code")
@@ -123,13 +101,22 @@ class Handlers:
         return json_response(raw, status)
 
     def feedback(self, request: Request) -> Response:
-        """``/api/v1.0/feedback``: hand request, truth and reward to ``send_feedback``."""
+        """``/api/v1.0/feedback``, ``/send-feedback``: hand the feedback to the model.
+
+        ``send_feedback_rest(json_text)`` gets the message and its answer is the reply; else
+        ``send_feedback`` gets request features, names, reward, truth and this unit's routing.
+        The reply is written as Seldon writes a protobuf message: empty ``names`` and tensor
+        ``values`` are left out, and only the feedback request's own ``puid`` is echoed.
+        """
         message = decode_message(request)
         if not isinstance(message, dict):
             raise bad_data("a Feedback message must be an object with request/truth/reward")
         reward = message.get("reward", 0.0)
         if not isinstance(reward, (int, float)) or isinstance(reward, bool):
             raise bad_data(f"reward must be a number, got {reward!r}")
+        if self.model.has_feedback_rest:
+            answer = self.model.send_feedback_rest(jsoncodec.dumps(message).decode("utf-8"))
+            return json_response({} if answer is None else answer)
         parsed = _optional_message(message.get("request"), "request")
         truth = _optional_message(message.get("truth"), "truth")
         response = message.get("response")
@@ -137,22 +124,36 @@ class Handlers:
         if isinstance(response, dict) and isinstance(response.get("meta"), dict):
             routes = response["meta"].get("routing")
             routing = routes.get(self.model.name) if isinstance(routes, dict) else None
-        result = self.model.send_feedback(parsed.features, parsed.names, reward,
-                                          truth.features, routing)
-        return self._reply(SeldonRequest(parsed.form, None, [], {}, parsed.message), result,
-                           puid=False)
+        # Seldon hands feedback payloads over as arrays: an empty one when absent.
+        result = self.model.send_feedback(_or_empty(parsed.features), parsed.names, reward,
+                                          _or_empty(truth.features), routing)
+        puid = parsed.meta.get("puid")
+        reply = self._reply_dict(SeldonRequest(parsed.form, None, [], {}, parsed.message),
+                                 result, feedback=True)
+        if puid:
+            reply["meta"]["puid"] = puid
+        return json_response(_as_protobuf_json(reply))
 
     def health_status(self, request: Request) -> Response:
-        """``/health/status``: the model's ``health_status()`` as a SeldonMessage."""
-        return self._reply(_NO_REQUEST, self.model.health(), puid=False)
+        """``/health/status``: ``health_status_raw()`` as is, else ``health_status()`` wrapped."""
+        raw = self.model.health_raw()
+        if raw is not NOT_IMPLEMENTED:
+            return json_response(raw)
+        return json_response(self._reply_dict(_NO_REQUEST, self.model.health()))
 
     def ping(self, request: Request) -> Response:
         """``/health/ping``: the process answers (``pong``, as Seldon's microservice)."""
         return Response(200, b"pong", TEXT)
 
     def metadata(self, request: Request) -> Response:
-        """``/metadata``: the model's ``init_metadata()`` over Seldon's defaults."""
+        """``/metadata``: see :mod:`.metadata`; 500 ``MICROSERVICE_BAD_METADATA`` if invalid."""
+        if self.model.metadata is None:
+            raise model_error("Model metadata unavailable", reason="MICROSERVICE_BAD_METADATA")
         return json_response(self.model.metadata)
+
+    def openapi(self, request: Request) -> Response:
+        """``/seldon.json``: the OpenAPI description of the Seldon routes served here."""
+        return json_response(seldon_openapi())
 
     # --- Open Inference (V2) ---------------------------------------------------------------
 
@@ -170,7 +171,7 @@ class Handlers:
         return json_response({"name": self.model.name, "ready": True})
 
     def v2_model_metadata(self, request: Request) -> Response:
-        meta = self.model.metadata
+        meta = self.model.metadata or {}
         return json_response({
             "name": self.model.name, "versions": [v for v in meta.get("versions", []) if v],
             "platform": meta.get("platform") or "jupyter-mlpipe",
@@ -179,14 +180,16 @@ class Handlers:
 
     def v2_infer(self, request: Request) -> Response:
         """``/v2/models/<name>/infer``: one input → ``predict(array)``, several → a dict."""
-        mimetype = request.content_type.split(";", 1)[0].strip().lower()
-        if not _is_json_type(mimetype):
-            raise v2_error(f"Content-Type {mimetype!r} is not supported — send application/json",
+        media = mimetype(request)
+        if not is_json_type(media):
+            raise v2_error(f"Content-Type {media!r} is not supported — send application/json",
                            415)
         try:
             message = jsoncodec.loads(request.body)
         except ValueError as exc:
             raise v2_error(f"invalid JSON ({exc})") from None
+        except RecursionError:
+            raise v2_error("the JSON is nested too deeply") from None
         parsed = parse_infer(message)
         names = [item.name for item in parsed.inputs]
         features: Any = parsed.inputs[0].array if len(parsed.inputs) == 1 else {
@@ -202,3 +205,22 @@ def _optional_message(message: Any, what: str) -> SeldonRequest:
         return parse_request(message)
     except PredictError as exc:
         raise bad_data(f"feedback {what}: {exc}") from None
+
+
+def _or_empty(features: Any) -> Any:
+    return np.array([]) if features is None else features
+
+
+def _as_protobuf_json(reply: dict[str, Any]) -> dict[str, Any]:
+    # Seldon answers feedback through a protobuf message, whose JSON form omits empty repeated
+    # fields: no "names": [] and no empty tensor "values".
+    data = reply.get("data")
+    if isinstance(data, dict):
+        data = dict(data)
+        if not data.get("names"):
+            data.pop("names", None)
+        tensor = data.get("tensor")
+        if isinstance(tensor, dict) and len(tensor.get("values", ())) == 0:
+            data["tensor"] = {k: v for k, v in tensor.items() if k != "values"}
+        reply = {**reply, "data": data}
+    return reply

@@ -37,6 +37,8 @@ class Request:
     query: bytes
     content_type: str
     body: bytes
+    #: the body already decoded (by the helper process) as JSON, if it was
+    decoded: Any = field(default=None, compare=False)
 
     def query_value(self, key: str) -> str | None:
         """The first value of query parameter ``key``, or None."""

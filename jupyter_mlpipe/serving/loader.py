@@ -16,6 +16,11 @@ Two folder layouts are understood:
 The module is imported with the folder first on ``sys.path`` and the folder as the working
 directory (checkpoints are opened by relative path, e.g. ``./model.dat``); the class is
 instantiated once and its optional ``load()`` is called once, before any request is served.
+
+Models written for Seldon's image import its package (``seldon_core.user_model``,
+``seldon_core.metrics``, ``seldon_core.flask_utils``): a compatible shim (``_compat/``) is put
+last on ``sys.path``, so it serves only when no real ``seldon_core`` is installed. Flask is not
+shimmed: a model that imports it needs it installed (the error says so).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ S2I_ENVIRONMENT = Path(".s2i") / "environment"
 MODEL_SETTINGS = "model-settings.json"
 PARAMETERS_ENV = "PREDICTIVE_UNIT_PARAMETERS"
 
+COMPAT_PATH = str(Path(__file__).resolve().parent / "_compat")
 _PARAM_TYPES = {"INT": int, "FLOAT": float, "DOUBLE": float, "STRING": str}
 # MLServer's own keys in model-settings.json "parameters"; the rest go to the constructor.
 _MLSERVER_KEYS = {"uri", "version", "format", "content_type", "environment_tarball", "extra"}
@@ -201,11 +207,19 @@ def load_model(spec: FolderSpec) -> Any:
         # First, not last as Seldon does: the folder's own helper modules (network.py ...) must
         # win over same-named packages that happen to be installed beside this server.
         sys.path.insert(0, folder)
+    if COMPAT_PATH not in sys.path:
+        sys.path.append(COMPAT_PATH)  # last: a real seldon_core, if installed, wins
     for key, value in spec.environment.items():
         os.environ.setdefault(key, value)
     where = f"{spec.module}.{spec.class_name} in {spec.folder}"
     try:
         module = importlib.import_module(spec.module)
+    except ModuleNotFoundError as exc:
+        hint = (" — Seldon's image ships Flask; add flask to the folder's requirements.txt and "
+                "install it beside this server" if exc.name == "flask" else
+                f" — install {exc.name} (and list it in requirements.txt)")
+        raise DeployError(f"cannot import {spec.module} from {spec.folder}: {exc!r}{hint}"
+                          ) from exc
     except Exception as exc:
         raise DeployError(f"cannot import {spec.module} from {spec.folder}: {exc!r}") from exc
     cls = getattr(module, spec.class_name, None)

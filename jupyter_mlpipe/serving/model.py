@@ -3,16 +3,23 @@
 Every hook but ``predict`` is optional. A hook that raises an exception named
 ``SeldonNotImplementedError`` (Seldon's ``SeldonComponent`` base raises it for unimplemented
 hooks) counts as absent. ``predict(X, names, meta=...)`` is retried as ``predict(X, names)`` on a
-``TypeError``, as Seldon does, so two-argument models keep working.
+``TypeError``, as Seldon does, so two-argument models keep working. The low-level hooks Seldon
+Core 1.17.1 still dispatches take precedence as there: ``predict_rest(message)`` answers
+predictions, ``send_feedback_rest(json_text)`` feedback, ``health_status_raw()`` health.
+
+Custom metrics go into replies unless ``INCLUDE_METRICS_IN_CLIENT_RESPONSE`` is set to anything
+but ``true`` (Seldon's switch).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import PredictError
+from .metadata import model_metadata
 from .seldon_protocol import error_body, model_error
 
 log = logging.getLogger("jupyter_mlpipe.serving")
@@ -58,18 +65,31 @@ class ServedModel:
 
     Args:
         obj: the user's model instance (already loaded).
-        name: the model's name (V2 paths, metadata).
-        request_path: ``meta.requestPath`` for replies (``{name: image or folder}``).
+        name: the model's name (V2 paths).
+        request_path: ``meta.requestPath`` for replies (``{unit id: image}``; empty: none).
+        image: the image reference (default ``name``/``versions`` of ``/metadata``).
+        environ: where ``MODEL_METADATA`` and ``INCLUDE_METRICS_IN_CLIENT_RESPONSE`` are read
+            (default: the process environment).
+
+    Attributes:
+        metadata: what ``/metadata`` serves; None when it is invalid (``/metadata`` answers 500).
     """
 
-    def __init__(self, obj: Any, name: str, request_path: dict[str, str] | None = None) -> None:
+    def __init__(self, obj: Any, name: str, request_path: dict[str, str] | None = None, *,
+                 image: str | None = None, environ: Mapping[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
         self.obj = obj
         self.name = name
         self.request_path = dict(request_path or {})
         self.has_predict = callable(getattr(obj, "predict", None))
         self.has_raw = callable(getattr(obj, "predict_raw", None))
+        # Seldon dispatches these on hasattr(), before anything else.
+        self.has_predict_rest = hasattr(obj, "predict_rest")
+        self.has_feedback_rest = hasattr(obj, "send_feedback_rest")
+        self.metrics_in_reply = env.get("INCLUDE_METRICS_IN_CLIENT_RESPONSE",
+                                        "true").lower() == "true"
         self._class_names = getattr(obj, "class_names", None)
-        self.metadata = self._init_metadata()
+        self.metadata = model_metadata(self._user_metadata(), env, image)
 
     def _hook(self, name: str, *args: Any, **kwargs: Any) -> Any:
         fn = getattr(self.obj, name, None)
@@ -96,6 +116,21 @@ class ServedModel:
         """Call ``predict_raw``; :data:`NOT_IMPLEMENTED` when it is absent or not implemented."""
         try:
             return self._hook("predict_raw", message)
+        except _Absent:
+            return NOT_IMPLEMENTED
+
+    def predict_rest(self, message: Any) -> Any:
+        """Seldon's deprecated ``predict_rest(message)``: its answer is the reply, as is."""
+        return self.obj.predict_rest(message)
+
+    def send_feedback_rest(self, text: str) -> Any:
+        """Seldon's deprecated ``send_feedback_rest(json_text)``: its answer is the reply."""
+        return self.obj.send_feedback_rest(text)
+
+    def health_raw(self) -> Any:
+        """``health_status_raw()``; :data:`NOT_IMPLEMENTED` when absent or not implemented."""
+        try:
+            return self._hook("health_status_raw")
         except _Absent:
             return NOT_IMPLEMENTED
 
@@ -135,11 +170,13 @@ class ServedModel:
         return list(metrics)
 
     def health(self) -> Any:
-        """``health_status()``'s answer, ``"healthy"`` when the model has none."""
+        """``health_status()``'s answer; Seldon's texts when the model has none."""
+        if not callable(getattr(self.obj, "health_status", None)):
+            return "healthy"
         try:
             return self._hook("health_status")
         except _Absent:
-            return "healthy"
+            return "not implemented - assuming healthy"
 
     def send_feedback(self, features: Any, names: list[Any], reward: Any, truth: Any,
                       routing: Any) -> Any:
@@ -150,20 +187,14 @@ class ServedModel:
             return []
         return [] if result is None else result
 
-    def _init_metadata(self) -> dict[str, Any]:
-        meta: Any = {}
+    def _user_metadata(self) -> Any:
         try:
-            meta = self._hook("init_metadata")
+            return self._hook("init_metadata")
         except _Absent:
-            pass
+            return {}
         except Exception as exc:  # metadata is advisory: a failure must not stop serving
             log.error("init_metadata() failed: %r — serving default metadata", exc)
-        if not isinstance(meta, dict):
-            log.error("init_metadata() must return a dict, got %s", type(meta).__name__)
-            meta = {}
-        base = {"name": self.name, "versions": [""], "platform": "", "inputs": [],
-                "outputs": [], "custom": {}}
-        return {**base, **meta}
+            return {}
 
 
 def check_metrics(metrics: Any) -> None:

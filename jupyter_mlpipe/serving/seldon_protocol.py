@@ -6,7 +6,8 @@ string) or ``binData`` (base64). The reply follows Seldon's rules: a dict result
 ``jsonData``, bytes ``binData``, a string ``strData``; arrays come back as ``tensor`` when the
 request used ``tensor`` (or had no ``data``) and the result is numeric, else as ``ndarray``;
 ``names`` are the model's class names or ``t:0 …`` for 2-D results. ``meta`` echoes the request's
-``puid`` (or a new one), ``tags`` (merged with the model's), ``metrics`` and ``requestPath``.
+``puid`` (a new one only when asked), ``tags`` (merged with the model's), ``metrics`` and
+``requestPath`` (merged with this unit's, when it has one).
 
 Errors are :class:`~jupyter_mlpipe.errors.PredictError` whose ``status`` is the HTTP status and
 whose ``body`` is Seldon's error JSON, ready to send.
@@ -74,14 +75,14 @@ def _tensor(tensor: Any) -> np.ndarray:
     if not isinstance(tensor, dict) or "values" not in tensor or "shape" not in tensor:
         raise bad_data("data.tensor needs \"shape\" and \"values\"")
     values, shape = tensor["values"], tensor["shape"]
-    if not isinstance(values, list):
+    if not isinstance(values, (list, np.ndarray)):
         raise bad_data(f"data.tensor.values must be a list of numbers, got {type(values).__name__}")
     if not isinstance(shape, list) or not all(
         isinstance(d, int) and not isinstance(d, bool) and d >= -1 for d in shape
     ):
         raise bad_data(f"data.tensor.shape must be a list of sizes, got {shape!r}")
     try:
-        array = np.array(values)
+        array = np.asarray(values)
     except (ValueError, TypeError):
         raise bad_data("data.tensor.values must be a flat list of numbers") from None
     if array.dtype.kind not in "biuf" or array.ndim != 1:
@@ -95,6 +96,8 @@ def _tensor(tensor: Any) -> np.ndarray:
 
 
 def _ndarray(value: Any) -> np.ndarray:
+    if isinstance(value, np.ndarray):  # decoded by the helper process
+        return value
     if not isinstance(value, list):
         raise bad_data(f"data.ndarray must be a (nested) list, got {type(value).__name__}")
     try:
@@ -211,10 +214,11 @@ def build_response(request: SeldonRequest, result: Any, *,
                    tags: Mapping[str, Any] | None = None,
                    metrics: list[Any] | None = None,
                    request_path: Mapping[str, str] | None = None,
-                   puid: str | None = None) -> dict[str, Any]:
+                   puid: str | None = None, make_puid: bool = False) -> dict[str, Any]:
     """The SeldonMessage reply to ``request`` for the model's ``result``.
 
     Arrays stay numpy arrays in the returned dict (the JSON encoder writes them directly).
+    ``meta`` is built by :func:`build_meta`.
 
     Raises:
         PredictError: 500 when the result is of a type the protocol cannot carry.
@@ -234,15 +238,22 @@ def build_response(request: SeldonRequest, result: Any, *,
             f"{type(result).__name__}"
         )
     response["meta"] = build_meta(request.meta, tags=tags, metrics=metrics,
-                                  request_path=request_path, puid=puid)
+                                  request_path=request_path, puid=puid, make_puid=make_puid)
     return response
 
 
 def build_meta(meta: Mapping[str, Any], *, tags: Mapping[str, Any] | None = None,
                metrics: list[Any] | None = None, request_path: Mapping[str, str] | None = None,
-               puid: str | None = None) -> dict[str, Any]:
-    """The reply's ``meta``: puid, merged tags and metrics, and the request path."""
-    out: dict[str, Any] = {"puid": meta.get("puid") or puid or new_puid()}
+               puid: str | None = None, make_puid: bool = False) -> dict[str, Any]:
+    """The reply's ``meta``: puid, merged tags and metrics, and the request path.
+
+    The puid is the request's, else ``puid``, else a new one when ``make_puid``, else none (as
+    Seldon's microservice, which leaves making one to the executor in front of it).
+    """
+    out: dict[str, Any] = {}
+    chosen = meta.get("puid") or puid or (new_puid() if make_puid else None)
+    if chosen:
+        out["puid"] = chosen
     merged_tags = dict(meta.get("tags") or {})
     merged_tags.update(tags or {})
     if merged_tags:

@@ -23,17 +23,20 @@ Example::
 
 Modules: :mod:`~.document` (YAML with positions), :mod:`~.matrix` (option semantics),
 :mod:`~.options` (reading matrix params), :mod:`~.hptuning` (algorithms and their rules),
-:mod:`~.sections` (build, run, environment, logging, declarations), :mod:`~.templating`
-(argv without a shell), :mod:`~.model` (the :class:`Spec` record), :mod:`~.parser`.
+:mod:`~.tuning` (the search-settings records and hyperband's schedule),
+:mod:`~.sections` (build, run, environment, logging, declarations), :mod:`~.metadata`
+(Polyaxon v0 labels, inputs and outputs), :mod:`~.commands` (shell-shaped commands read into
+steps), :mod:`~.templating` (argv without a shell), :mod:`~.sandbox` (bounded Jinja),
+:mod:`~.model` (the :class:`Spec` record), :mod:`~.parser`.
 """
 
 from __future__ import annotations
 
-from .hptuning import BO, EarlyStopping, HPTuning, Hyperband, Metric, Resource
 from .matrix import DISCRETE, DISTRIBUTIONS, OPTIONS, MatrixParam
 from .model import Spec
 from .parser import load_spec, parse_spec, space_size
 from .sections import Build, Logging, Run
+from .tuning import BO, EarlyStopping, HPTuning, Hyperband, Metric, Resource
 
 __all__ = [
     "BO",

@@ -4,7 +4,7 @@ Rules (Polyaxon v0.x semantics, with the rough edges made explicit):
 
 - ``seed``: a non-negative integer; ``0`` is a seed like any other. Without a seed, sampling
   differs between runs.
-- ``concurrency``: how many experiments run at once, an integer ``>= 1`` (default 1).
+- ``concurrency``: how many experiments run at once, an integer from 1 to 10,000 (default 1).
 - At most one of ``grid_search``, ``random_search``, ``hyperband``, ``bo``; grid search is the
   default.
 - ``grid_search: {n_experiments: N}`` keeps the first N combinations in product order (the last
@@ -13,23 +13,30 @@ Rules (Polyaxon v0.x semantics, with the rough edges made explicit):
   param is finite and the space holds fewer than N combinations, N is capped to the space size
   and a warning says so.
 - ``hyperband: {max_iter, eta, resource: {name, type: int|float}, metric: {name, optimization},
-  resume}``: every experiment gets ``resource.name = max_iter`` and reports the metric at steps
-  ``1 .. max_iter``; Optuna's Hyperband pruner stops the unpromising ones.
+  resume, mode}``: ``eta`` may be a float (> 1); ``resource.type`` defaults to ``float``.
+  ``mode: brackets`` (the default) is Polyaxon's schedule: brackets of rungs, each experiment
+  gets its rung's resource as a param, the best by final metric are re-run with more
+  (:mod:`jupyter_mlpipe.search.hyperband`). ``mode: pruner`` gives every experiment
+  ``max_iter`` and lets Optuna's Hyperband pruner stop laggards from the metric reported at
+  steps ``1 .. max_iter``.
 - ``bo: {n_iterations, n_initial_trials, metric, utility_function}``: ``n_initial_trials``
   random experiments, then ``n_iterations`` suggested by Optuna's TPE sampler. The Gaussian
   process ``utility_function`` of Polyaxon is kept in the record but not used (a warning says so).
-- ``early_stopping: [{metric, value, optimization}]``: once one experiment reports ``metric`` at
-  or beyond ``value`` (``>=`` for maximize, ``<=`` for minimize), no new experiment starts.
+- ``early_stopping: [{metric, value, optimization, policy}]``: once one experiment reports
+  ``metric`` at or beyond ``value`` (``>=`` for maximize, ``<=`` for minimize), no new
+  experiment starts; running ones finish. A ``policy`` (``all``, ``group``, ``experiment``) is
+  recorded and, as in Polyaxon 0.4, does not change that.
+- Enum values (``optimization``, ``resource.type``, ``policy``, ``mode``) may be written in any
+  case (``MAXIMIZE``, ``Int``), as Polyaxon accepted them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from .document import Context, Node, show
-from .scalars import boolean, choice, integer, number, text
+from .scalars import any_case, boolean, integer, number, text
+from .tuning import BO, EarlyStopping, HPTuning, Hyperband, Metric, Resource
 
 ALGORITHMS = {
     "grid_search": "grid",
@@ -40,156 +47,10 @@ ALGORITHMS = {
 OPTIMIZATIONS = ("maximize", "minimize")
 #: Most experiments one group may plan.
 MAX_EXPERIMENTS = 100_000
-
-
-@dataclass(frozen=True)
-class Metric:
-    """A metric to optimise: its name and direction (``maximize`` or ``minimize``)."""
-
-    name: str
-    optimization: str = "maximize"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "optimization": self.optimization}
-
-    def better(self, value: float, threshold: float) -> bool:
-        """True when ``value`` reaches ``threshold`` in this metric's direction."""
-        return value >= threshold if self.optimization == "maximize" else value <= threshold
-
-
-@dataclass(frozen=True)
-class EarlyStopping:
-    """Stop scheduling once an experiment's ``metric`` reaches ``value``."""
-
-    metric: str
-    value: float
-    optimization: str = "maximize"
-
-    def reached(self, value: float) -> bool:
-        """True when ``value`` is at or beyond the threshold in the policy's direction."""
-        return Metric(self.metric, self.optimization).better(value, self.value)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "value": self.value, "optimization": self.optimization}
-
-
-@dataclass(frozen=True)
-class Resource:
-    """Hyperband's budget param: its name and type (``int`` or ``float``)."""
-
-    name: str
-    type: str = "int"
-
-    def cast(self, amount: float) -> int | float:
-        return int(amount) if self.type == "int" else float(amount)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.type}
-
-
-@dataclass(frozen=True)
-class Hyperband:
-    """Hyperband settings; :attr:`total` is the number of experiments it plans."""
-
-    max_iter: int
-    eta: int
-    resource: Resource
-    metric: Metric
-    resume: bool = False
-
-    @property
-    def brackets(self) -> int:
-        """``s_max + 1`` where ``s_max`` is the largest ``s`` with ``eta**s <= max_iter``."""
-        s = 0
-        while self.eta ** (s + 1) <= self.max_iter:
-            s += 1
-        return s + 1
-
-    @property
-    def total(self) -> int:
-        """Experiments over all brackets: ``sum(ceil(B / max_iter / (s + 1) * eta**s))``.
-
-        With ``s_max = brackets - 1`` and the budget ``B = (s_max + 1) * max_iter``, bracket
-        ``s`` (from ``s_max`` down to 0) starts ``ceil((s_max + 1) * eta**s / (s + 1))``
-        configurations, as in Li et al., "Hyperband" (2018). ``max_iter=81, eta=3`` gives
-        81 + 34 + 15 + 8 + 5 = 143.
-        """
-        n = self.brackets
-        return sum(-(-(n * self.eta**s) // (s + 1)) for s in range(n))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "max_iter": self.max_iter,
-            "eta": self.eta,
-            "resource": self.resource.to_dict(),
-            "metric": self.metric.to_dict(),
-            "resume": self.resume,
-        }
-
-
-@dataclass(frozen=True)
-class BO:
-    """Bayesian optimisation settings."""
-
-    n_iterations: int
-    n_initial_trials: int
-    metric: Metric
-    utility_function: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return self.n_initial_trials + self.n_iterations
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "n_iterations": self.n_iterations,
-            "n_initial_trials": self.n_initial_trials,
-            "metric": self.metric.to_dict(),
-            "utility_function": dict(self.utility_function),
-        }
-
-
-@dataclass(frozen=True)
-class HPTuning:
-    """The search settings of a spec (an experiment spec gets the defaults: one grid point).
-
-    Attributes:
-        algorithm: ``grid``, ``random``, ``hyperband`` or ``bo``.
-        seed: the sampling seed, or None for a fresh one.
-        concurrency: experiments running at once.
-        n_experiments: the number of experiments planned, resolved by the parser: grid: the
-            grid size or the first-N limit; random: the count after any cap; hyperband/bo: the
-            total; an experiment spec: 1. (None only for records built in code.)
-        early_stopping: policies, checked in order.
-        hyperband: settings when ``algorithm == "hyperband"``.
-        bo: settings when ``algorithm == "bo"``.
-    """
-
-    algorithm: str = "grid"
-    seed: int | None = None
-    concurrency: int = 1
-    n_experiments: int | None = None
-    early_stopping: tuple[EarlyStopping, ...] = ()
-    hyperband: Hyperband | None = None
-    bo: BO | None = None
-
-    @property
-    def metric(self) -> Metric | None:
-        """The optimised metric of adaptive algorithms, else None."""
-        if self.hyperband is not None:
-            return self.hyperband.metric
-        return self.bo.metric if self.bo is not None else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "algorithm": self.algorithm,
-            "seed": self.seed,
-            "concurrency": self.concurrency,
-            "n_experiments": self.n_experiments,
-            "early_stopping": [p.to_dict() for p in self.early_stopping],
-            "hyperband": self.hyperband.to_dict() if self.hyperband else None,
-            "bo": self.bo.to_dict() if self.bo else None,
-        }
+#: Most experiments one group may run at once.
+MAX_CONCURRENCY = 10_000
+HYPERBAND_MODES = ("brackets", "pruner")
+EARLY_STOPPING_POLICIES = ("all", "group", "experiment")
 
 
 HPTUNING_KEYS = ("seed", "concurrency", "matrix", "early_stopping", *ALGORITHMS)
@@ -209,7 +70,13 @@ def parse_hptuning(node: Node, ctx: Context) -> HPTuning:
         seed = integer(sections["seed"], "'hptuning.seed'", ctx, minimum=0, maximum=2**63 - 1)
     concurrency = 1
     if "concurrency" in sections:
-        concurrency = integer(sections["concurrency"], "'hptuning.concurrency'", ctx, minimum=1)
+        concurrency = integer(
+            sections["concurrency"],
+            "'hptuning.concurrency'",
+            ctx,
+            minimum=1,
+            maximum=MAX_CONCURRENCY,
+        )
     chosen = [k for k in sections if k in ALGORITHMS]
     if len(chosen) > 1:
         raise ctx.error(
@@ -262,7 +129,7 @@ def _n_experiments(node: Node, where: str, ctx: Context) -> int:
 def _hyperband(node: Node | None, ctx: Context) -> dict[str, Any]:
     assert node is not None
     ctx.mapping(node, "'hyperband'")
-    ctx.check_keys(node, ("max_iter", "eta", "resource", "metric", "resume"), "'hyperband'")
+    ctx.check_keys(node, ("max_iter", "eta", "resource", "metric", "resume", "mode"), "'hyperband'")
     fix = "write `hyperband: {max_iter: 81, eta: 3, resource: {name: epochs, type: int}, ...}`"
     max_iter = integer(
         ctx.require(node, "max_iter", "'hyperband'", fix),
@@ -271,13 +138,12 @@ def _hyperband(node: Node | None, ctx: Context) -> dict[str, Any]:
         minimum=1,
         maximum=10**6,
     )
-    eta = integer(
-        ctx.require(node, "eta", "'hyperband'", fix),
-        "'hyperband.eta'",
-        ctx,
-        minimum=2,
-        maximum=1000,
-    )
+    eta_node = ctx.require(node, "eta", "'hyperband'", fix)
+    eta = number(eta_node, "'hyperband.eta'", ctx)
+    if not 1.01 <= eta <= 1000:
+        raise ctx.error(
+            eta_node, "'hyperband.eta' must be from 1.01 to 1000", eta, "use eta: 3 (the usual)"
+        )
     res = ctx.mapping(ctx.require(node, "resource", "'hyperband'", fix), "'hyperband.resource'")
     ctx.check_keys(res, ("name", "type"), "'hyperband.resource'")
     name = text(
@@ -287,19 +153,22 @@ def _hyperband(node: Node | None, ctx: Context) -> dict[str, Any]:
         "'hyperband.resource.name'",
         ctx,
     )
-    kind = "int"
-    if "type" in res.value:
-        kind = choice(res.value["type"], ("int", "float"), "'hyperband.resource.type'", ctx)
+    kind = "float"  # Polyaxon's default
+    if "type" in res.value and res.value["type"].value is not None:
+        kind = any_case(res.value["type"], ("int", "float"), "'hyperband.resource.type'", ctx)
     metric = _metric(ctx.require(node, "metric", "'hyperband'", fix), "hyperband", ctx)
     resume = False
-    if "resume" in node.value:
+    if "resume" in node.value and node.value["resume"].value is not None:
         resume = boolean(node.value["resume"], "'hyperband.resume'", ctx)
-    band = Hyperband(max_iter, eta, Resource(name, kind), metric, resume)
-    if band.total > MAX_EXPERIMENTS:
+    mode = "brackets"
+    if "mode" in node.value:
+        mode = any_case(node.value["mode"], HYPERBAND_MODES, "'hyperband.mode'", ctx)
+    band = Hyperband(max_iter, eta, Resource(name, kind), metric, resume, mode)
+    if band.brackets > 1000 or band.total > MAX_EXPERIMENTS:
         raise ctx.error(
             node,
             f"'hyperband' plans at most {MAX_EXPERIMENTS} experiments",
-            band.total,
+            band.total if band.brackets <= 1000 else f"{band.brackets} brackets",
             "lower max_iter or raise eta",
         )
     return {"hyperband": band, "n_experiments": band.total}
@@ -357,7 +226,7 @@ def _metric(node: Node, where: str, ctx: Context) -> Metric:
     )
     optimization = "maximize"
     if "optimization" in node.value:
-        optimization = choice(
+        optimization = any_case(
             node.value["optimization"], OPTIMIZATIONS, f"'{where}.metric.optimization'", ctx
         )
     return Metric(name, optimization)
@@ -377,14 +246,29 @@ def _early_stopping(node: Node, ctx: Context) -> tuple[EarlyStopping, ...]:
     for item in node.value:
         where = "'early_stopping' policy"
         ctx.mapping(item, where)
-        ctx.check_keys(item, ("metric", "value", "optimization"), where)
+        ctx.check_keys(item, ("metric", "value", "optimization", "policy"), where)
         fix = "write `{metric: accuracy, value: 0.99, optimization: maximize}`"
         metric = text(ctx.require(item, "metric", where, fix), "'early_stopping.metric'", ctx)
         value = number(ctx.require(item, "value", where, fix), "'early_stopping.value'", ctx)
-        optimization = "maximize"
-        if "optimization" in item.value:
-            optimization = choice(
+        optimization, policy = "maximize", "all"
+        if "optimization" in item.value and item.value["optimization"].value is not None:
+            optimization = any_case(
                 item.value["optimization"], OPTIMIZATIONS, "'early_stopping.optimization'", ctx
             )
-        policies.append(EarlyStopping(metric, value, optimization))
+        if "policy" in item.value and item.value["policy"].value is not None:
+            policy = _policy(item.value["policy"], ctx)
+        policies.append(EarlyStopping(metric, value, optimization, policy))
     return tuple(policies)
+
+
+def _policy(node: Node, ctx: Context) -> str:
+    """Polyaxon 0.4's ``all|group|experiment``; 0.5's ``{kind: median|truncation}`` is refused."""
+    if node.is_mapping:
+        raise ctx.error(
+            node,
+            "early-stopping policies of kind median/truncation are not supported",
+            show(node),
+            "remove 'policy' (the group stops once the value is reached), or use `hyperband` "
+            "with `mode: pruner` to stop lagging experiments",
+        )
+    return any_case(node, EARLY_STOPPING_POLICIES, "'early_stopping.policy'", ctx)

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .document import Context
-from .hptuning import HPTuning
 from .matrix import MatrixParam
+from .metadata import IO
 from .sections import Build, Logging, Run
 from .templating import render_command, render_value
+from .tuning import HPTuning
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,12 @@ class Spec:
         warnings: things the user should know that are not errors (e.g. a capped random search).
         source_text: the YAML as given.
         file: where it came from (path or label), used in error messages.
+        metadata: the labels written at the top level (``name``, ``description``, ``tags``,
+            ``framework``, ``backend``), for the group's record.
+        inputs: declared inputs (Polyaxon 0.5), defaults already merged into declarations.
+        outputs: declared outputs (Polyaxon 0.5), kept as written.
+        flags: names of ``is_flag`` inputs (an argument that is only ``{{ flag }}`` is dropped
+            when the flag is false).
     """
 
     kind: str
@@ -44,6 +51,10 @@ class Spec:
     warnings: tuple[str, ...] = ()
     source_text: str = field(default="", repr=False)
     file: str = "<spec>"
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    inputs: tuple[IO, ...] = ()
+    outputs: tuple[IO, ...] = ()
+    flags: frozenset[str] = frozenset()
 
     @property
     def algorithm(self) -> str:
@@ -60,14 +71,18 @@ class Spec:
     def render_command(self, params: Mapping[str, Any]) -> list[str]:
         """The trial's argv for ``params`` (declarations merged in), without any shell.
 
-        See :mod:`jupyter_mlpipe.spec.templating` for the rules.
+        One plain command gives its own argv; several steps (``a && b``, ``a; b``, a list
+        ``cmd``), assignments (``V=x cmd``, ``export``) or a ``cd`` give one argv running
+        :mod:`jupyter_mlpipe.tracking.steps`. See :mod:`jupyter_mlpipe.spec.templating`.
 
         Raises:
             SpecError: located at ``run.cmd`` (a name missing from ``params``, a failing
                 expression).
         """
         at = (self.run.line, self.run.col) if self.run.line else None
-        return render_command(self.run.cmd, self.params_for(params), Context(self.file), at)
+        return render_command(
+            self.run.cmd, self.params_for(params), Context(self.file), at, self.flags
+        )
 
     def render_section(self, name: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """``build`` or ``environment`` as a plain dict with every string rendered.
@@ -110,4 +125,7 @@ class Spec:
             "run": self.run.to_dict(),
             "warnings": list(self.warnings),
             "file": self.file,
+            "metadata": dict(self.metadata),
+            "inputs": [io.to_dict() for io in self.inputs],
+            "outputs": [io.to_dict() for io in self.outputs],
         }

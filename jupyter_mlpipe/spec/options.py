@@ -17,11 +17,13 @@ The semantics of each option are documented in :mod:`jupyter_mlpipe.spec.matrix`
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from .document import Context, Node, show, suggest
-from .matrix import OPTIONS, MatrixParam, enumerate_points, key
+from .matrix import MAX_EXP, OPTIONS, MatrixParam, enumerate_points, key
 from .scalars import read_literal
+from .templating import SOLE_NAME
 
 #: Named arguments of each option, in positional order; names after ``;`` are optional.
 SIGNATURES: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
@@ -42,10 +44,17 @@ SIGNATURES: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
 MAX_POINTS = 100_000
 #: Bound on numbers so that arithmetic on them stays finite.
 MAX_MAGNITUDE = 1e300
+#: Most multiples of ``q`` a quantised option may span (a float holds ~15 digits).
+MAX_STEPS = 1e15
 
 
-def parse_param(name: str, node: Node, ctx: Context) -> MatrixParam:
+def parse_param(
+    name: str, node: Node, ctx: Context, context: Mapping[str, Any] | None = None
+) -> MatrixParam:
     """Read matrix param ``name`` from its node (a one-key mapping ``{option: arguments}``).
+
+    ``values``/``pvalues`` may be written ``"{{ name }}"`` naming an entry of ``context``
+    (a declaration or an input's default, as Polyaxon 0.5 allowed).
 
     Raises:
         SpecError: unknown option (with a suggestion), several options, a malformed form, or
@@ -76,7 +85,7 @@ def parse_param(name: str, node: Node, ctx: Context) -> MatrixParam:
             "keep exactly one option per param",
         )
     option = options[0]
-    arg_node: Node = node.value[option]
+    arg_node: Node = _resolved(node.value[option], context or {})
     if option == "values":
         args = _values(arg_node, where, ctx)
     elif option == "pvalues":
@@ -85,6 +94,23 @@ def parse_param(name: str, node: Node, ctx: Context) -> MatrixParam:
         args = _named_args(option, arg_node, where, ctx)
         _check_rules(option, args, arg_node, where, ctx)
     return MatrixParam(name, option, args, line=node.line, col=node.col)
+
+
+def _resolved(node: Node, context: Mapping[str, Any]) -> Node:
+    """``"{{ name }}"`` replaced by ``context[name]`` when that is a list or mapping."""
+    match = SOLE_NAME.fullmatch(node.value) if isinstance(node.value, str) else None
+    value = context.get(match.group(1)) if match else None
+    if not isinstance(value, (list, dict)):
+        return node
+    return _as_node(value, node)
+
+
+def _as_node(value: Any, at: Node) -> Node:
+    if isinstance(value, list):
+        return Node([_as_node(v, at) for v in value], at.line, at.col)
+    if isinstance(value, dict):
+        return Node({str(k): _as_node(v, at) for k, v in value.items()}, at.line, at.col)
+    return Node(value, at.line, at.col, raw=value if isinstance(value, str) else repr(value))
 
 
 def _values(node: Node, where: str, ctx: Context) -> dict[str, Any]:
@@ -145,14 +171,15 @@ def _pvalues(node: Node, where: str, ctx: Context) -> dict[str, Any]:
         values.append(value)
         probs.append(float(p))
     total = math.fsum(probs)
-    if abs(total - 1.0) > 1e-6:
+    if total > 1.0 + 1e-6:
         raise ctx.error(
             node,
-            f"probabilities of {where} must sum to 1",
+            f"probabilities of {where} must sum to at most 1",
             f"a sum of {total:g}",
             "scale them so they add up to 1",
         )
-    return {"values": values, "p": [p / total for p in probs]}
+    written = 1.0 if abs(total - 1.0) <= 1e-6 else total  # below 1: normalised, with a warning
+    return {"values": values, "p": [p / total for p in probs], "sum": written}
 
 
 def _named_args(option: str, node: Node, where: str, ctx: Context) -> dict[str, Any]:
@@ -269,8 +296,22 @@ def _check_rules(option: str, args: dict[str, Any], node: Node, where: str, ctx:
         )
     if option in ("lognormal", "qlognormal") and args["loc"] > 700:
         fail("loc <= 700 (the value is exp(normal(loc, scale)))", "use log(value) as loc")
+    if "q" in args and _largest(option, args) / args["q"] > MAX_STEPS:
+        fail(
+            f"at most {MAX_STEPS:.0e} multiples of q in its range",
+            "use a larger q (or the unquantised option)",
+        )
     if option in ("range", "linspace", "logspace", "geomspace"):
         enumerate_points(option, args)  # cheap after the bounds above; surfaces numpy issues
+
+
+def _largest(option: str, args: dict[str, Any]) -> float:
+    """A bound on the magnitude of the values a quantised option draws (10 sd for normals)."""
+    if "low" in args:
+        top = max(abs(args["low"]), abs(args["high"]))
+    else:
+        top = abs(args["loc"]) + 10 * args["scale"]
+    return math.exp(min(top, MAX_EXP)) if "log" in option else top
 
 
 def _log_hint(low: float, high: float) -> str:

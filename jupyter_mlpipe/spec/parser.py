@@ -1,9 +1,13 @@
 """``parse_spec`` / ``load_spec``: from polyaxonfile text to a validated :class:`Spec`.
 
-Top-level sections: ``version`` (1), ``kind`` (``group`` or ``experiment``), ``hptuning``
-(required for groups, refused for experiments), ``declarations`` and ``params`` (merged),
-``build``, ``run`` (required), ``environment``, ``logging``. Any other section is an error with
-a "did you mean" suggestion, and so is any unknown key at any level below.
+Top-level sections: ``version`` (1), ``kind`` (``group`` or ``experiment``; Polyaxon's other
+kinds are a located error naming the alternative), ``hptuning`` (required for groups, refused
+for experiments), ``declarations`` and ``params`` (merged), ``build``, ``run`` (required),
+``environment``, ``logging``, and Polyaxon v0.4/0.5's labels and typed params (``name``,
+``description``, ``tags``, ``framework``, ``backend``, ``inputs``, ``outputs``; see
+:mod:`~.metadata`). Polyaxon 0.4's model language (``model``, ``train``, ``eval``) is a located
+error. Any other section is an error with a "did you mean" suggestion, and so is any unknown
+key at any level below.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from typing import Any
 
 from ..errors import SpecError
 from .document import Context, Node, compose, show, suggest
-from .hptuning import MAX_EXPERIMENTS, HPTuning, parse_hptuning
+from .hptuning import MAX_EXPERIMENTS, parse_hptuning
 from .matrix import MatrixParam
+from .metadata import METADATA_KEYS, apply_io, parse_io, parse_metadata
 from .model import Spec
 from .options import parse_param
 from .sections import (
@@ -29,6 +34,7 @@ from .sections import (
     parse_run,
 )
 from .templating import check_command, check_node_templates
+from .tuning import HPTuning
 
 TOP_LEVEL = (
     "version",
@@ -40,8 +46,21 @@ TOP_LEVEL = (
     "run",
     "environment",
     "logging",
+    *METADATA_KEYS,
+    "inputs",
+    "outputs",
 )
 KINDS = ("group", "experiment")
+#: Polyaxon kinds that are not a training run, and what to do instead.
+OTHER_KINDS = {
+    "job": "write `kind: experiment` (a job is one run of `run.cmd`)",
+    "build": "build the image with `mlpipe build`, or put `build:` in an experiment",
+    "notebook": "start JupyterLab itself; mlpipe runs inside it",
+    "tensorboard": "run `tensorboard --logdir` on the outputs folder",
+    "pipeline": "run the steps as separate sweeps, or chain commands in `run.cmd`",
+}
+#: Polyaxon v0.4's built-in TensorFlow model language.
+DSL_SECTIONS = ("model", "train", "eval")
 EXAMPLE = "start the file with `version: 1` and `kind: group`"
 
 
@@ -64,16 +83,24 @@ def parse_spec(text: str | Mapping[str, Any], file: str = "<spec>") -> Spec:
     root = compose(text, ctx)
     if not root.is_mapping:
         raise ctx.error(root, "a spec must be a mapping of sections", show(root), EXAMPLE)
-    ctx.check_keys(root, TOP_LEVEL, "the top level")
     sections = root.value
     _version(root, ctx)
     kind = _kind(root, ctx)
+    for key in DSL_SECTIONS:
+        if key in sections:
+            raise ctx.error(
+                root.key_position(key),
+                "Polyaxon v0.4's built-in model language ('model', 'train', 'eval') cannot run",
+                key,
+                "write the model in a training script and run it from `run.cmd`",
+            )
+    ctx.check_keys(root, TOP_LEVEL, "the top level")
     declarations = _declarations(sections, ctx)
     warnings: list[str] = []
     if kind == "group":
         hp_node = ctx.require(root, "hptuning", "a group", "add `hptuning:` with a `matrix:`")
         hptuning = parse_hptuning(hp_node, ctx)
-        matrix = _matrix(hp_node, ctx, warnings)
+        matrix = _matrix(hp_node, ctx, warnings, _template_values(declarations, sections, ctx))
         hptuning = _apply_algorithm_rules(hptuning, matrix, hp_node, ctx, warnings)
         _resource_not_declared(hptuning, sections, ctx)
     else:
@@ -92,6 +119,9 @@ def parse_spec(text: str | Mapping[str, Any], file: str = "<spec>") -> Spec:
         parse_environment(sections["environment"], ctx) if "environment" in sections else {}
     )
     log = parse_logging(sections["logging"], ctx) if "logging" in sections else Logging()
+    inputs = parse_io(sections["inputs"], "inputs", ctx) if "inputs" in sections else ()
+    outputs = parse_io(sections["outputs"], "outputs", ctx) if "outputs" in sections else ()
+    declarations, flags = apply_io(declarations, inputs, outputs, matrix, sections, ctx)
     known = set(declarations) | set(matrix)
     if hptuning.hyperband is not None:
         known.add(hptuning.hyperband.resource.name)
@@ -113,6 +143,10 @@ def parse_spec(text: str | Mapping[str, Any], file: str = "<spec>") -> Spec:
         source_text=text,
         file=file,
         logging=log,
+        metadata=parse_metadata(sections, ctx),
+        inputs=inputs,
+        outputs=outputs,
+        flags=flags,
     )
 
 
@@ -169,6 +203,13 @@ def _kind(root: Node, ctx: Context) -> str:
     node = ctx.require(
         root, "kind", "a spec", "add `kind: group` (a sweep) or `kind: experiment` (one run)"
     )
+    if isinstance(node.value, str) and node.value in OTHER_KINDS:
+        raise ctx.error(
+            node,
+            f"`kind: {node.value}` cannot run here: only experiments and groups run",
+            node.value,
+            OTHER_KINDS[node.value],
+        )
     if not isinstance(node.value, str) or node.value not in KINDS:
         raise ctx.error(
             node, "'kind' must be group or experiment", show(node), suggest(str(node.value), KINDS)
@@ -188,7 +229,17 @@ def _declarations(sections: dict[str, Node], ctx: Context) -> dict[str, Any]:
     return merge_params(first, second, sections["params"], ctx)
 
 
-def _matrix(hp_node: Node, ctx: Context, warnings: list[str]) -> dict[str, MatrixParam]:
+def _template_values(
+    declarations: Mapping[str, Any], sections: Mapping[str, Node], ctx: Context
+) -> dict[str, Any]:
+    """Values a matrix option may name as ``"{{ name }}"``: declarations and input defaults."""
+    inputs = parse_io(sections["inputs"], "inputs", ctx) if "inputs" in sections else ()
+    return {**{io.name: io.default for io in inputs if io.default is not None}, **declarations}
+
+
+def _matrix(
+    hp_node: Node, ctx: Context, warnings: list[str], context: Mapping[str, Any]
+) -> dict[str, MatrixParam]:
     node = ctx.require(
         hp_node,
         "matrix",
@@ -209,7 +260,7 @@ def _matrix(hp_node: Node, ctx: Context, warnings: list[str]) -> dict[str, Matri
             raise ctx.error(
                 node.key_position(name), "a matrix param needs a name", repr(name), "name the param"
             )
-        param = parse_param(name, child, ctx)
+        param = parse_param(name, child, ctx, context)
         matrix[name] = param
         warnings.extend(_param_warnings(param))
     return matrix
@@ -217,6 +268,11 @@ def _matrix(hp_node: Node, ctx: Context, warnings: list[str]) -> dict[str, Matri
 
 def _param_warnings(param: MatrixParam) -> list[str]:
     out = []
+    if param.option == "pvalues" and param.args.get("sum", 1.0) != 1.0:
+        out.append(
+            f"the probabilities of matrix param '{param.name}' sum to {param.args['sum']:g}; "
+            "each was divided by that sum"
+        )
     if param.option == "values":
         repeats = len(param.args["values"]) - len(param.choices())
         if repeats:
@@ -294,7 +350,7 @@ def _apply_algorithm_rules(
             (param.line, param.col),
             "hyperband's resource may not be a matrix param",
             param.name,
-            "remove it from the matrix; hyperband sets it to max_iter",
+            "remove it from the matrix; hyperband sets it for every experiment",
         )
     if hp.bo is not None and hp.bo.utility_function:
         warnings.append(
@@ -315,7 +371,7 @@ def _resource_not_declared(hp: HPTuning, sections: dict[str, Node], ctx: Context
                 node.key_position(name),
                 f"hyperband's resource may not be set in '{section}'",
                 name,
-                "remove it there; hyperband gives every experiment max_iter of it",
+                "remove it there; hyperband sets it for every experiment",
             )
 
 
@@ -333,3 +389,4 @@ def _override_warnings(
         for name in matrix
         if name in declarations
     ]
+

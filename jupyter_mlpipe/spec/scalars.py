@@ -78,3 +78,11 @@ def choice(node: Node, choices: tuple[str, ...], what: str, ctx: Context) -> str
             suggest(str(node.value), choices),
         )
     return node.value
+
+
+def any_case(node: Node, choices: tuple[str, ...], what: str, ctx: Context) -> str:
+    """One of lower-case ``choices`` written in any case (``MAXIMIZE``, ``Int``), as Polyaxon
+    accepted them."""
+    if isinstance(node.value, str):
+        node = Node(node.value.lower(), node.line, node.col, raw=node.raw)
+    return choice(node, choices, what, ctx)

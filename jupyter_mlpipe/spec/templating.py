@@ -4,12 +4,12 @@ A command line becomes an argv list in three steps:
 
 1. ``\\`` followed by a newline joins the next line (the YAML continuation of the original
    polyaxonfiles);
-2. the template is split into arguments with :func:`shlex.split` (POSIX rules: quotes group,
-   backslash escapes) *before* any value is inserted — Jinja blocks (``{{ ... }}``,
-   ``{% ... %}``, ``{# ... #}``) are shielded during the split, so ``{{ layer_units[0] }}``
-   stays inside its argument;
+2. the template is read into steps of argument templates with POSIX quoting rules
+   (:mod:`jupyter_mlpipe.spec.commands`: ``&&``, ``;``, ``V=x``, ``export``, ``cd``) *before*
+   any value is inserted — Jinja blocks (``{{ ... }}``, ``{% ... %}``, ``{# ... #}``) are
+   shielded meanwhile, so ``{{ layer_units[0] }}`` stays inside its argument;
 3. each argument is rendered on its own by a sandboxed Jinja2 environment with strict undefined
-   names.
+   names and bounded results (:mod:`jupyter_mlpipe.spec.sandbox`).
 
 So a param value always lands inside exactly the argument that referenced it, whatever it holds
 (spaces, quotes, ``;``, ``$(touch x)``, newlines): it is never re-split and never reaches a
@@ -19,28 +19,26 @@ shell. A ``{% if %}`` block must therefore open and close within one argument. S
 
 from __future__ import annotations
 
+import json
+import posixpath
 import re
-import shlex
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 from ..errors import SpecError
+from .commands import FIXES, CommandError, Step, parse_commands
 from .document import Context, Node, suggest
-
-_CONTINUATION = re.compile(r"\\[ \t]*\r?\n")
-_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
-_SHIELD = "\x00{}\x00"
-_SHIELDED = re.compile("\x00(\\d+)\x00")
 
 
 @lru_cache(maxsize=1)
 def environment() -> Any:
-    """The shared sandboxed Jinja2 environment (strict undefined, no autoescape)."""
+    """The shared bounded sandbox (strict undefined, no autoescape; see :mod:`.sandbox`)."""
     from jinja2 import StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
 
-    return SandboxedEnvironment(
+    from .sandbox import BoundedEnvironment
+
+    return BoundedEnvironment(
         undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
     )
 
@@ -48,25 +46,12 @@ def environment() -> Any:
 @lru_cache(maxsize=1024)
 def _compiled(source: str) -> Any:
     # Every trial renders the same argument templates: compile each once.
-    return environment().from_string(source)
+    from .sandbox import refuse_loops
 
-
-def split_command(cmd: str) -> list[str]:
-    """Split a command template into argument templates (steps 1 and 2 of the module doc).
-
-    Raises:
-        ValueError: unbalanced quotes (shlex's message).
-    """
-    joined = _CONTINUATION.sub(" ", cmd)
-    blocks: list[str] = []
-
-    def shield(match: re.Match[str]) -> str:
-        blocks.append(match.group(0))
-        return _SHIELD.format(len(blocks) - 1)
-
-    shielded = _BLOCK.sub(shield, joined)
-    tokens = shlex.split(shielded, comments=False, posix=True)
-    return [_SHIELDED.sub(lambda m: blocks[int(m.group(1))], token) for token in tokens]
+    env = environment()
+    ast = env.parse(source)
+    refuse_loops(ast)
+    return env.from_string(ast)
 
 
 def is_template(text: str) -> bool:
@@ -85,10 +70,20 @@ def check_template(
     """
     from jinja2 import TemplateError, meta
 
+    from .sandbox import TooLarge, refuse_loops
+
     env = environment()
     try:
         ast = env.parse(source)
+        refuse_loops(ast)
         undeclared = meta.find_undeclared_variables(ast)  # compiles: unknown filters fail here
+    except TooLarge as exc:
+        raise ctx.error(
+            at,
+            f"the template in {what} is not allowed ({exc})",
+            source,
+            "compute lists and repeated text in the program; keep templates to expressions",
+        ) from None
     except TemplateError as exc:
         raise ctx.error(
             at,
@@ -135,8 +130,10 @@ def render_text(
     from jinja2 import TemplateError, UndefinedError
     from jinja2.exceptions import SecurityError
 
+    from .sandbox import render_bounded
+
     try:
-        return str(_compiled(source).render(dict(params)))
+        return render_bounded(_compiled(source), params)
     except UndefinedError as exc:
         known = set(params)
         raise ctx.error(
@@ -150,7 +147,7 @@ def render_text(
             at,
             f"the template in {what} is not allowed ({exc})",
             source,
-            "use plain expressions over params",
+            "use plain expressions over params; build large or repeated values in the program",
         ) from None
     except (
         TemplateError,
@@ -175,23 +172,85 @@ def _undefined_name(message: str | None) -> str:
     return match.group(1) if match else ""
 
 
-def render_command(
-    cmd: str, params: Mapping[str, Any], ctx: Context, at: tuple[int, int] | None
-) -> list[str]:
-    """Turn a command template into argv (see the module docstring).
-
-    Raises:
-        SpecError: unbalanced quotes or any rendering error, located at ``at`` (the cmd node).
-    """
+def _steps(commands: Sequence[str], ctx: Context, at: tuple[int, int] | None) -> list[Step]:
+    """Read ``run.cmd`` into steps, turning reader errors into located SpecErrors."""
+    shown = " && ".join(commands)
     try:
-        tokens = split_command(cmd)
+        return parse_commands(list(commands))
+    except CommandError as exc:
+        raise ctx.error(
+            at, f"'run.cmd' runs without a shell: {exc}", shown, FIXES[exc.kind]
+        ) from None
     except ValueError as exc:
         raise ctx.error(
-            at, f"'run.cmd' cannot be split into arguments ({exc})", cmd, "close the quotes"
+            at, f"'run.cmd' cannot be split into arguments ({exc})", shown, "close the quotes"
         ) from None
-    if not tokens:
-        raise ctx.error(at, "'run.cmd' is empty", cmd, "write the command to run")
-    return [render_text(token, params, ctx, at, "'run.cmd'") for token in tokens]
+
+
+def render_command(
+    cmd: str | Sequence[str],
+    params: Mapping[str, Any],
+    ctx: Context,
+    at: tuple[int, int] | None,
+    flags: frozenset[str] = frozenset(),
+) -> list[str]:
+    """Turn ``run.cmd`` (one command line or a list) into one argv (see the module docstring).
+
+    A single plain command renders to its own argv. Several steps, environment assignments or
+    a ``cd`` render to ``[python, -m, jupyter_mlpipe.tracking.steps, --steps-json, JSON]``,
+    the step runner (see :mod:`jupyter_mlpipe.tracking.steps`); every value still lands in
+    exactly one argument of one step. An argument that is only ``{{ name }}`` of a false
+    flag input (``flags``) is dropped.
+
+    Raises:
+        SpecError: a construct that needs a shell, unbalanced quotes or any rendering error,
+            located at ``at`` (the cmd node).
+    """
+    commands = [cmd] if isinstance(cmd, str) else list(cmd)
+    steps = _steps(commands, ctx, at)
+
+    def text(source: str) -> str:
+        return render_text(source, params, ctx, at, "'run.cmd'")
+
+    def args(argv: Sequence[str]) -> list[str]:
+        out = []
+        for arg in argv:
+            value = text(arg)
+            match = SOLE_NAME.fullmatch(arg)
+            if value == "" and match and match.group(1) in flags:
+                continue
+            out.append(value)
+        return out
+
+    rendered: list[dict[str, Any]] = [
+        {
+            "argv": args(step.argv),
+            "env": {name: text(value) for name, value in step.env},
+            "cwd": posixpath.join(*[text(folder) for folder in step.cwd]) if step.cwd else None,
+            "always": step.always,
+        }
+        for step in steps
+    ]
+    if len(rendered) == 1 and not rendered[0]["env"] and rendered[0]["cwd"] is None:
+        argv: list[str] = rendered[0]["argv"]
+        return argv
+    encoded = json.dumps(rendered)
+    if len(encoded) > MAX_STEPS_ARG:
+        raise ctx.error(
+            at,
+            f"'run.cmd' renders to steps longer than one argument may be ({MAX_STEPS_ARG} chars)",
+            f"{len(encoded)} characters",
+            "pass large values in a file (e.g. a declaration naming its path)",
+        )
+    return [*STEP_RUNNER, encoded]
+
+
+#: A template that is only ``{{ name }}`` (group 1: the name).
+SOLE_NAME = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+#: Longest ``--steps-json`` value: Linux refuses a single argument over 128 KiB.
+MAX_STEPS_ARG = 120_000
+#: The argv prefix that runs several steps (the trial-side, stdlib-only runner).
+STEP_RUNNER = ("python", "-m", "jupyter_mlpipe.tracking.steps", "--steps-json")
 
 
 def render_value(
@@ -221,48 +280,29 @@ def check_node_templates(node: Node, known: Iterable[str], ctx: Context, what: s
             check_template(current.value, known, ctx, current, what)
 
 
-#: Shell control operators: a command run without a shell would pass them on as arguments.
-SHELL_OPERATORS = frozenset({"|", "||", "&", "&&", ";", ";;", ">", ">>", "<", "<<", "2>", "2>&1",
-                             "&>", "|&"})
-
-
-def check_command(cmd: str, known: Iterable[str], ctx: Context, at: tuple[int, int]) -> None:
-    """Validate ``run.cmd`` at parse time: it splits, and every argument compiles with known
-    names only.
+def check_command(
+    cmd: str | Sequence[str], known: Iterable[str], ctx: Context, at: tuple[int, int]
+) -> None:
+    """Validate ``run.cmd`` at parse time: it reads into steps, and every template in them
+    compiles with known names only.
 
     Raises:
         SpecError: located at the cmd node.
     """
-    try:
-        tokens = split_command(cmd)
-    except ValueError as exc:
-        raise ctx.error(
-            at, f"'run.cmd' cannot be split into arguments ({exc})", cmd, "close the quotes"
-        ) from None
-    if not tokens:
-        raise ctx.error(at, "'run.cmd' is empty", cmd, "write the command to run")
-    operators = [t for t in tokens if t in SHELL_OPERATORS]
-    if operators:
-        raise ctx.error(
-            at,
-            f"'run.cmd' runs without a shell, so {operators[0]!r} would reach the program as an"
-            " argument",
-            cmd,
-            "put the steps in a script and run that, or move set-up commands to"
-            " 'build.build_steps'",
-        )
+    commands = [cmd] if isinstance(cmd, str) else list(cmd)
     known = set(known)
-    for token in tokens:
-        if is_template(token):
-            check_template(token, known, ctx, at, "'run.cmd'")
+    for step in _steps(commands, ctx, at):
+        for token in (*step.argv, *(value for _, value in step.env), *step.cwd):
+            if is_template(token):
+                check_template(token, known, ctx, at, "'run.cmd'")
 
 
 __all__ = [
+    "STEP_RUNNER",
     "SpecError",
     "check_command",
     "check_node_templates",
     "render_command",
     "render_text",
     "render_value",
-    "split_command",
 ]

@@ -76,3 +76,37 @@ def append_jsonl(path: Path, obj: Any) -> None:
         os.write(fd, line)
     finally:
         os.close(fd)
+
+
+def tail_lines(path: Path, lines: int, max_bytes: int) -> list[str]:
+    """The last ``lines`` lines of ``path``, reading at most ``max_bytes`` from its end.
+
+    The file is read backwards in blocks, so the cost is bounded by ``max_bytes`` however
+    large the file or long its lines: a 50 MB log of one line yields its last ``max_bytes``
+    bytes. When the bound stops the read, the first line returned may be the end of a longer
+    one. Lines keep no newline; invalid UTF-8 is replaced. A missing file has no lines.
+    """
+    if lines < 1 or max_bytes < 1:
+        return []
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        return []
+    with fh:
+        end = pos = os.fstat(fh.fileno()).st_size
+        chunks: list[bytes] = []
+        newlines = 0
+        while pos > 0 and end - pos < max_bytes and newlines <= lines:
+            step = min(64 << 10, pos, max_bytes - (end - pos))
+            pos -= step
+            fh.seek(pos)
+            chunk = fh.read(step)
+            chunks.append(chunk)
+            newlines += chunk.count(b"\n")
+    data = b"".join(reversed(chunks))
+    if data.endswith(b"\n"):
+        data = data[:-1]
+    parts = data.split(b"\n")
+    if pos > 0 and len(parts) > lines:
+        parts = parts[1:]  # the first part may be the end of an earlier, cut line
+    return [p.decode("utf-8", "replace") for p in parts[-lines:]] if data or pos else []

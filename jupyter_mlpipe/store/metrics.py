@@ -78,11 +78,13 @@ class MetricsBatch:
             Only experiments and metrics with new points appear.
         cursor: pass back to :class:`MetricsReader` to continue after these points.
         reset: experiments whose log was rewritten: drop their earlier points first.
+        more: the page was full: more points were already logged — read again with ``cursor``.
     """
 
     points: Points
     cursor: str
     reset: frozenset[int] = frozenset()
+    more: bool = False
 
     @property
     def empty(self) -> bool:
@@ -100,6 +102,7 @@ class MetricsBatch:
             },
             "cursor": self.cursor,
             "reset": sorted(self.reset),
+            "more": self.more,
         }
 
 
@@ -153,6 +156,10 @@ class MetricsReader:
             exist yet.
         cursor: where a previous :class:`MetricsBatch` ended, or None to start at the beginning.
         experiments: only these experiment ids (default: every experiment folder).
+        max_bytes: read at most about this many bytes of logs per :meth:`read` (a page; the
+            batch then says ``more``), whole lines only; None reads everything new.
+        max_points: decimate each series of a batch to about this many points (the first, the
+            last, and the lowest and highest of each bucket); None keeps every point.
 
     Raises:
         StoreError: ``cursor`` is not a cursor string.
@@ -163,8 +170,12 @@ class MetricsReader:
         group_dir: str | os.PathLike[str],
         cursor: str | None = None,
         experiments: Iterable[int] | None = None,
+        max_bytes: int | None = None,
+        max_points: int | None = None,
     ) -> None:
         self.group_dir = Path(group_dir)
+        self.max_bytes = max_bytes
+        self.max_points = max_points
         self._positions = _decode_positions(cursor)
         self._sizes: dict[int, int] = {}  # size at the last read: a torn tail is not re-read
         self._only = None if experiments is None else frozenset(int(e) for e in experiments)
@@ -182,19 +193,32 @@ class MetricsReader:
     def _experiment_ids(self) -> list[int]:
         try:
             with os.scandir(self.group_dir) as entries:
-                ids = [int(e.name) for e in entries if e.name.isdigit() and e.is_dir()]
-        except FileNotFoundError:
+                ids = [
+                    int(e.name)
+                    for e in entries
+                    if e.name.isascii() and e.name.isdigit() and e.is_dir(follow_symlinks=False)
+                ]
+        except (FileNotFoundError, NotADirectoryError):
             return []
-        if self._only is not None:
-            ids = [eid for eid in ids if eid in self._only]
         return sorted(ids)
 
-    def read(self) -> MetricsBatch:
-        """New points of every experiment since the previous read (or the cursor)."""
+    def read(self, experiments: Iterable[int] | None = None) -> MetricsBatch:
+        """New points since the previous read (or the cursor).
+
+        Args:
+            experiments: the experiment folders to look at, when the caller has just listed
+                them (default: list the group folder).
+        """
         points: Points = {}
         reset: set[int] = set()
-        for eid in self._experiment_ids():
-            path = os.path.join(self.group_dir, str(eid), METRICS_FILE)
+        ids = self._experiment_ids() if experiments is None else experiments
+        base = os.fspath(self.group_dir)
+        budget = self.max_bytes
+        more = False
+        for eid in ids:
+            if self._only is not None and eid not in self._only:
+                continue
+            path = f"{base}/{eid}/{METRICS_FILE}"
             try:
                 stat = os.stat(path)
             except FileNotFoundError:
@@ -210,13 +234,72 @@ class MetricsReader:
             ):  # nothing appended (at most a torn tail already seen)
                 self._positions[eid] = (offset, stat.st_ino)
                 continue
-            records, offset = _read_from(path, offset, stat.st_size)
+            end = stat.st_size
+            if budget is not None:
+                if budget <= 0:
+                    more = True
+                    if eid in reset:  # start over next page, without a second reset
+                        self._positions[eid] = (0, stat.st_ino)
+                    continue
+                if end - offset > budget:  # a page: up to the budget, whole lines only
+                    end, more = _page_end(path, offset, budget, end), True
+            start = offset
+            records, offset = _read_from(path, offset, end)
+            if budget is not None:
+                budget -= max(offset - start, 1)
             self._positions[eid] = (offset, stat.st_ino)
-            self._sizes[eid] = stat.st_size
+            if end == stat.st_size:
+                self._sizes[eid] = stat.st_size
             series = _collect(records)
             if series:
-                points[eid] = series
-        return MetricsBatch(points=points, cursor=self.cursor, reset=frozenset(reset))
+                points[eid] = (
+                    series
+                    if self.max_points is None
+                    else {n: decimate_points(p, self.max_points) for n, p in series.items()}
+                )
+        return MetricsBatch(points=points, cursor=self.cursor, reset=frozenset(reset), more=more)
+
+
+def _page_end(path: str, offset: int, budget: int, size: int) -> int:
+    """Where a page of about ``budget`` bytes from ``offset`` ends: after the last whole line
+    within it, or after the first line when that one alone is longer (so every page moves on)."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        data = fh.read(budget)
+        cut = data.rfind(b"\n")
+        if cut >= 0:
+            return offset + cut + 1
+        while True:  # one line longer than the budget: read on to its end
+            chunk = fh.read(1 << 16)
+            if not chunk:
+                return size
+            newline = chunk.find(b"\n")
+            if newline >= 0:
+                return min(size, fh.tell() - len(chunk) + newline + 1)
+
+
+def decimate_points(points: list[Point], limit: int) -> list[Point]:
+    """At most about ``limit`` points that keep the series' shape: the first and last points and,
+    in each of ``limit // 2`` buckets, its lowest and highest value, in order."""
+    if limit < 2 or len(points) <= limit:
+        return points
+    buckets = limit // 2
+    size = -(-len(points) // buckets)
+    kept: list[Point] = []
+    for start in range(0, len(points), size):
+        chunk = points[start : start + size]
+        finite = [p for p in chunk if p[2] == p[2]]  # NaN != NaN
+        if not finite:
+            kept.append(chunk[-1])
+            continue
+        low = min(finite, key=lambda p: p[2])
+        high = max(finite, key=lambda p: p[2])
+        kept.extend(sorted({id(low): low, id(high): high}.values(), key=chunk.index))
+    if kept[0] is not points[0]:
+        kept.insert(0, points[0])
+    if kept[-1] is not points[-1]:
+        kept.append(points[-1])
+    return kept
 
 
 def _read_from(path: str, offset: int, size: int) -> tuple[list[bytes], int]:
@@ -247,32 +330,36 @@ class MetricLine:
 
 def parse_line(raw: bytes) -> MetricLine | None:
     """Decode one complete line; None when it holds no metric at all."""
-    record = _parse(raw)
+    decoded = _decode(_parse(raw))
+    return None if decoded is None else MetricLine(*decoded)
+
+
+def _decode(record: dict[str, Any] | None) -> tuple[int | None, float, dict[str, float]] | None:
+    """(step, time, values) of a decoded line, by the rules of the module doc; hot path."""
     if record is None:
         return None
     values = record.get("values")
-    if not isinstance(values, dict):
+    if type(values) is not dict:
         return None
     step = record.get("step")
-    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+    if type(step) is not int or step < 0:  # type(): a bool is no step
         step = None
     raw_time = record.get("time")
-    when = (
-        float(raw_time)
-        if isinstance(raw_time, (int, float)) and not isinstance(raw_time, bool)
-        else math.nan
-    )
+    usable = isinstance(raw_time, (float, int)) and not isinstance(raw_time, bool)
+    when = float(raw_time) if usable else math.nan  # type: ignore[arg-type]
     kept: dict[str, float] = {}
     for name, value in values.items():
-        if value is None:
-            kept[str(name)] = math.nan
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        kind = type(value)
+        if kind is float:
+            kept[name] = value if value - value == 0.0 else math.nan  # inf - inf and NaN: NaN
+        elif kind is int:
             try:
-                number = float(value)
+                kept[name] = float(value)
             except OverflowError:  # an integer beyond float range: not a finite measurement
-                number = math.nan
-            kept[str(name)] = number if math.isfinite(number) else math.nan
-    return MetricLine(step=step, time=when, values=kept) if kept else None
+                kept[name] = math.nan
+        elif value is None:
+            kept[name] = math.nan
+    return (step, when, kept) if kept else None
 
 
 def read_lines(path: str | os.PathLike[str], offset: int = 0) -> tuple[list[MetricLine], int]:
@@ -293,11 +380,15 @@ def read_lines(path: str | os.PathLike[str], offset: int = 0) -> tuple[list[Metr
 def _collect(lines: Sequence[bytes]) -> dict[str, list[Point]]:
     series: dict[str, list[Point]] = {}
     for raw in lines:
-        line = parse_line(raw)
-        if line is None:
+        decoded = _decode(_parse(raw))
+        if decoded is None:
             continue
-        for name, value in line.values.items():
-            series.setdefault(name, []).append((line.step, line.time, value))
+        step, when, values = decoded
+        for name, value in values.items():
+            points = series.get(name)
+            if points is None:
+                points = series[name] = []
+            points.append((step, when, value))
     return series
 
 

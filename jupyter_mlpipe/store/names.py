@@ -13,8 +13,16 @@ from pathlib import Path
 
 from ..errors import InvalidName
 
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# Patterns are applied with ``fullmatch``: ``$`` would also match before a final newline.
+_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_ID = re.compile(r"[0-9]{1,15}")
 MAX_LABEL = 63
+
+
+def is_id(text: str) -> bool:
+    """Whether ``text`` is a stored id's folder or file name part: ASCII digits only (``"²"``
+    and Arabic-Indic digits pass ``str.isdigit`` but are not ids), at most 15 of them."""
+    return _ID.fullmatch(text) is not None
 
 
 def validate_name(name: object, what: str = "name") -> str:
@@ -34,7 +42,7 @@ def validate_name(name: object, what: str = "name") -> str:
             f"{what} name must be at most {MAX_LABEL} characters, got {len(name)} ({name!r})"
             " — use a shorter name"
         )
-    if not _LABEL.match(name):
+    if not _LABEL.fullmatch(name):
         suggestion = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:MAX_LABEL] or "model"
         raise InvalidName(
             f"{what} name must be lowercase letters, digits and '-', starting and ending with a"

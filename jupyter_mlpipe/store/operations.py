@@ -52,7 +52,7 @@ STEP_STATES = ("pending", "running", "succeeded", "failed", "skipped")
 ACTIONS = ("ship", "deploy-best", "deploy-experiment", "package", "build", "deploy", "unknown")
 STEP_NAMES = ("best", "package", "build", "deploy")
 
-_OP_ID = re.compile(r"^[0-9a-f]{12}$")
+_OP_ID = re.compile(r"[0-9a-f]{12}")
 
 
 def new_operation_id() -> str:
@@ -66,7 +66,7 @@ def check_operation_id(op_id: object) -> str:
     Raises:
         InvalidArgument: anything else (it would otherwise become part of a path).
     """
-    if not isinstance(op_id, str) or not _OP_ID.match(op_id):
+    if not isinstance(op_id, str) or not _OP_ID.fullmatch(op_id):
         raise InvalidArgument(f"operation id must be 12 hex digits, got {op_id!r}")
     return op_id
 
@@ -381,7 +381,7 @@ class OperationStore:
             names = os.listdir(self.folder)
         except FileNotFoundError:
             return []
-        ids = [n[:-5] for n in names if n.endswith(".json") and _OP_ID.match(n[:-5])]
+        ids = [n[:-5] for n in names if n.endswith(".json") and _OP_ID.fullmatch(n[:-5])]
         paths = sorted((self.folder / f"{i}.json" for i in ids), key=_mtime, reverse=True)
         records = []
         for path in paths[: max(0, limit)]:

@@ -39,6 +39,7 @@ from typing import Any
 
 from .display import Card, Shown, number, span, when
 from .metrics import (
+    METRICS_FILE,
     MetricsBatch,
     MetricsReader,
     MetricSummary,
@@ -47,7 +48,8 @@ from .metrics import (
 )
 from .records import STATES_SHOWN, UNKNOWN, ExperimentStatus, Objective
 
-PARAMS, STATUS, METRICS, LOG = "params.json", "status.json", "metrics.jsonl", "output.log"
+PARAMS, STATUS, LOG = "params.json", "status.json", "output.log"
+METRICS = METRICS_FILE
 GROUP, SPEC, EVENTS = "group.json", "spec.yml", "events.jsonl"
 
 _NO_FILE = (0, 0, 0)
@@ -348,28 +350,36 @@ class GroupReader:
     def rows(self) -> list[ExperimentRow]:
         """Every experiment's row, by id."""
         with self._lock:
-            batch = self._metrics.read()
+            ids = self.experiment_ids()
+            batch = self._metrics.read(ids)
             for eid in batch.reset:
                 self._summaries.pop(eid, None)
             for eid, points in batch.points.items():
                 self._summaries[eid] = summarise(points, self._summaries.get(eid))
             changed = set(batch.reset) | set(batch.points)
-            return [self._row(eid, eid in changed) for eid in self.experiment_ids()]
+            return [self._row(eid, eid in changed) for eid in ids]
 
     def row(self, experiment: int) -> ExperimentRow | None:
         """One experiment's row, or None when the group has no such experiment folder."""
         return next((r for r in self.rows() if r.id == int(experiment)), None)
 
     def metrics(
-        self, cursor: str | None = None, experiments: Iterable[int] | None = None
+        self,
+        cursor: str | None = None,
+        experiments: Iterable[int] | None = None,
+        max_bytes: int | None = None,
+        max_points: int | None = None,
     ) -> MetricsBatch:
-        """Metric points appended since ``cursor`` (stateless: see :mod:`.metrics`)."""
-        return MetricsReader(self.group_dir, cursor=cursor, experiments=experiments).read()
+        """Metric points appended since ``cursor`` (stateless; paging and decimation as in
+        :class:`~.metrics.MetricsReader`)."""
+        return MetricsReader(
+            self.group_dir, cursor, experiments, max_bytes=max_bytes, max_points=max_points
+        ).read()
 
     # -- internals ------------------------------------------------------------------------------
     def _state(self, eid: int) -> tuple[ExperimentStatus, str, bool]:
         """(status, damage, changed since the last look) of one experiment; lock held."""
-        path = os.path.join(self._base, str(eid), STATUS)
+        path = f"{self._base}/{eid}/{STATUS}"
         try:
             st = os.stat(path)
             key = (st.st_ino, st.st_mtime_ns, st.st_size)

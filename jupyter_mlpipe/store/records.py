@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -26,9 +27,39 @@ GROUP_STATES = frozenset({"created", "running", "succeeded", "failed", "stopped"
 MODES = ("min", "max")
 
 
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+#: Checks by annotation: a record edited by hand (or damaged) is refused when it is read,
+#: never half-accepted to break a reader later (``"started": "yesterday"``).
+_CHECKS = {
+    "str": lambda v: isinstance(v, str),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "int | None": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)),
+    "float": _is_number,
+    "float | None": lambda v: v is None or _is_number(v),
+}
+
+
 def _from_dict(cls: Any, data: dict[str, Any]) -> Any:
-    known = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in known})
+    """Build ``cls`` from the known keys of ``data``, checking each simple field's type.
+
+    Raises:
+        TypeError: ``data`` is not a mapping, or a field holds a value of the wrong type.
+    """
+    if not isinstance(data, dict):
+        raise TypeError(f"{cls.__name__} record must be a JSON object, got {type(data).__name__}")
+    values = {}
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        check = _CHECKS.get(str(f.type))
+        if check is not None and not check(data[f.name]):
+            raise TypeError(f"{cls.__name__}.{f.name} must be {f.type}, got {data[f.name]!r:.60}")
+        values[f.name] = data[f.name]
+    return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -199,6 +230,7 @@ class ExperimentStatus:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExperimentStatus:
+        """Raises TypeError for a record of the wrong shape (:mod:`.reader` checks the rest)."""
         return _from_dict(cls, data)
 
     def evolve(self, **changes: Any) -> ExperimentStatus:

@@ -14,6 +14,7 @@ create one, the group's supervisor acts on it.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -21,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotFound, StoreError
-from .files import append_jsonl, atomic_write_json, atomic_write_text, read_json
-from .names import safe_join, validate_name
+from .files import append_jsonl, atomic_write_json, atomic_write_text, read_json, tail_lines
+from .names import is_id, safe_join, validate_name
 from .reader import (
     EVENTS,
     GROUP,
@@ -36,6 +37,8 @@ from .reader import (
     read_status,
 )
 from .records import ExperimentRecord, ExperimentStatus, GroupRecord
+
+log = logging.getLogger("jupyter_mlpipe")
 
 __all__ = [
     "EVENTS",
@@ -52,7 +55,7 @@ __all__ = [
 
 def _int_names(folder: Path) -> list[int]:
     try:
-        return sorted(int(n) for n in os.listdir(folder) if n.isdigit())
+        return sorted(int(n) for n in os.listdir(folder) if is_id(n))
     except FileNotFoundError:
         return []
 
@@ -102,7 +105,7 @@ class Store:
                 f" — list them with `mlpipe experiments GROUP`"
             ) from None
         parts = target.split("/")
-        digits = all(p.isdigit() for p in parts[2:])
+        digits = all(is_id(p) for p in parts[2:])
         if len(parts) == 4 and parts[:2] == ["..", "groups"] and digits:
             return self.groups_dir / parts[2] / parts[3]  # the form create_experiments writes
         raise StoreError(
@@ -148,13 +151,19 @@ class Store:
 
     def read_group(self, group: int) -> GroupRecord:
         """Raises NotFound when the group does not exist (or is still being created)."""
+        path = self.group_dir(group) / GROUP
         try:
-            return GroupRecord.from_dict(read_json(self.group_dir(group) / GROUP))
+            return GroupRecord.from_dict(read_json(path))
         except FileNotFoundError:
             raise NotFound(
                 f"group {group} does not exist in project {self.project!r} — list them with"
                 " `mlpipe groups`"
             ) from None
+        except (TypeError, ValueError) as exc:
+            raise StoreError(
+                f"{path} is damaged ({exc}) — it was edited by hand; restore it or remove the"
+                " group's folder"
+            ) from exc
 
     def read_spec_text(self, group: int) -> str:
         return (self.group_dir(group) / SPEC).read_text(encoding="utf-8")
@@ -166,6 +175,8 @@ class Store:
                 out.append(self.read_group(gid))
             except NotFound:  # a group being created right now
                 continue
+            except StoreError as exc:  # damaged by hand: the others stay listed
+                log.warning("leaving group %s out of the listing: %s", gid, exc)
         return out
 
     def log_event(self, group: int, event: str, actor: str = "", **details: Any) -> None:
@@ -204,6 +215,32 @@ class Store:
     ) -> None:
         atomic_write_json((folder or self.experiment_dir(experiment)) / STATUS, status.to_dict())
 
+    def mark_exit(self, experiment: int, attempt: int, code: int) -> None:
+        """Note that ``attempt`` of the experiment exited with ``code``.
+
+        The note is an empty file named ``.exit-<attempt>-<code>``: creating it needs an inode
+        but no data block, so it succeeds on a full volume where the status record cannot be
+        rewritten, and reconciliation can still tell a finished trial from an interrupted one.
+
+        Raises:
+            OSError: the note could not be created either.
+        """
+        path = self.experiment_dir(experiment) / f".exit-{int(attempt)}-{int(code)}"
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644))
+
+    def exit_code(self, experiment: int, attempt: int) -> int | None:
+        """The exit code :meth:`mark_exit` noted for ``attempt``, or None."""
+        prefix = f".exit-{int(attempt)}-"
+        try:
+            names = os.listdir(self.experiment_dir(experiment))
+        except FileNotFoundError:
+            return None
+        for name in names:
+            code = name[len(prefix):]
+            if name.startswith(prefix) and is_id(code.removeprefix("-")):
+                return int(code)
+        return None
+
     def read_status(self, experiment: int) -> ExperimentStatus:
         """The status record (read by :func:`.reader.read_status`: damage reads as unknown)."""
         return read_status(self.experiment_dir(experiment))
@@ -238,10 +275,20 @@ class Store:
         return _int_names(self.group_dir(group))
 
     def iter_log(self, experiment: int) -> Iterator[str]:
+        """The experiment's output lines, read as they are iterated (never the whole file)."""
         path = self.log_path(experiment)
         if not path.exists():
             return iter(())
-        return iter(path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True))
+        return _read_lines(path)
+
+    def tail(self, experiment: int, lines: int, max_bytes: int = 1 << 20) -> list[str]:
+        """The last ``lines`` lines of the experiment's output, without newlines, reading at
+        most ``max_bytes`` from the end of the log (see :func:`.files.tail_lines`).
+
+        Raises:
+            NotFound: the experiment does not exist.
+        """
+        return tail_lines(self.log_path(experiment), lines, max_bytes)
 
     # -- control ----------------------------------------------------------------------------
     def request_stop(self, group: int, experiment: int | None = None) -> None:
@@ -257,7 +304,7 @@ class Store:
             names = os.listdir(self.control_dir(group))
         except FileNotFoundError:
             return False, set()
-        ids = {int(n[5:]) for n in names if n.startswith("stop-") and n[5:].isdigit()}
+        ids = {int(n[5:]) for n in names if n.startswith("stop-") and is_id(n[5:])}
         return "stop-all" in names, ids
 
 
@@ -313,3 +360,8 @@ class DeploymentStore:
             os.unlink(self._file(name))
         except FileNotFoundError:
             pass
+
+
+def _read_lines(path: Path) -> Iterator[str]:
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        yield from fh

@@ -23,6 +23,9 @@ is installed.
 
 Scripts written for polyaxon-helper run unchanged when :func:`compat_path` is on ``PYTHONPATH``
 (executors put it there): ``from polyaxon_helper import send_metrics`` lands here.
+
+:mod:`jupyter_mlpipe.tracking.steps` runs a ``run.cmd`` of several steps (``a && b``,
+``export V=x && ...``, ``cd dir && ...``) without a shell; specs render such commands to it.
 """
 
 from __future__ import annotations

@@ -100,6 +100,8 @@ export interface paths {
                     project?: components["parameters"]["project"];
                     /** @description the `cursor` of the previous answer */
                     after?: string;
+                    /** @description decimate each series of the answer to about this many points */
+                    max_points?: number;
                 };
                 header?: never;
                 path: {
@@ -109,7 +111,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description new points */
+                /** @description new points, a page of at most 4 MiB of logs (`more` says there is more) */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -769,6 +771,8 @@ export interface components {
         MetricPoint: (number | null)[];
         MetricsBatch: {
             group: number;
+            /** @description the page was full: ask again with `cursor` at once */
+            more: boolean;
             /** @description send it back as `after` to get only newer points */
             cursor: string;
             /** @description experiments whose log was rewritten (a retry) — drop their old points */

@@ -27,8 +27,8 @@ function detail(status: GroupSummary['status']): GroupDetail {
 
 function fakeApi(overrides: Record<string, unknown> = {}): any {
   const batches: MetricsResponse[] = [
-    { group: 7, cursor: 'a', points: { '1': { loss: [[0, 1, 0.9]] } }, reset: [] },
-    { group: 7, cursor: 'b', points: { '1': { loss: [[1, 2, 0.5]] } }, reset: [] }
+    { group: 7, cursor: 'a', points: { '1': { loss: [[0, 1, 0.9]] } }, reset: [], more: false },
+    { group: 7, cursor: 'b', points: { '1': { loss: [[1, 2, 0.5]] } }, reset: [], more: false }
   ];
   const cursors: string[] = [];
   return {
@@ -40,7 +40,7 @@ function fakeApi(overrides: Record<string, unknown> = {}): any {
     metrics: jest.fn((_group: number, after: string) => {
       cursors.push(after);
       const next = batches.shift();
-      return Promise.resolve(next ?? { group: 7, cursor: 'b', points: {}, reset: [] });
+      return Promise.resolve(next ?? { group: 7, cursor: 'b', points: {}, reset: [], more: false });
     }),
     ...overrides
   };

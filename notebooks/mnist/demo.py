@@ -1,4 +1,4 @@
-"""The whole loop on this machine: sweep → best → package → deploy → predict → undeploy.
+"""The whole loop on this machine: sweep → ship (best → package → deploy) → predict → undeploy.
 
 Run with ``make demo`` (or ``python notebooks/mnist/demo.py`` in the project's venv). Uses the
 settings in force (``mlpipe config``): by default the outputs go to ~/.local/share/mlpipe/outputs
@@ -46,19 +46,17 @@ def main() -> int:
     best = api.best(record.id)  # by the group's objective, accuracy:max
     step(f"best: experiment {best.id} — accuracy {best.last('accuracy'):.4f},"
          f" lr {best.params['lr']:.5g}, momentum {best.params['momentum']:.4f}")
-    package = api.package(best.id, "mnist-demo", project=args.project, force=True)
-    print(f"packaged into {package.path}")
-    step("deploy locally (a Seldon-protocol server process)")
-    deployment = api.deploy("mnist-demo")
-    print(f"serving at {deployment['url']}")
+    step("ship: package → build (not needed locally) → deploy, as one recorded operation")
+    operation = api.ship(record.id, on_progress=lambda event: print(f"  {event.message}"))
+    name = str(operation.result["deploy"]["name"])
     try:
         step(f"predict {HERE / 'digit.png'}")
-        prediction = api.predict("mnist-demo", HERE / "digit.png")
+        prediction = api.predict(name, HERE / "digit.png")
         print(f"the digit is a {prediction.label}; top 3:",
               ", ".join(f"{n} ({p:.3f})" for n, p in prediction.top[:3]))
     finally:
-        api.undeploy("mnist-demo")
-        print("undeployed")
+        api.undeploy(name)
+        print(f"undeployed {name}")
     step("next: `.venv/bin/jupyter lab` and open the mlpipe sidebar to see this sweep")
     return 0 if record.status == "succeeded" else 1
 

@@ -57,14 +57,18 @@ def wait_for_ping(port: int, child: Popen[bytes], log: Path, timeout: float = 90
 
 
 def start_ours(folder: Path, log: Path, *args: str, env: Mapping[str, str] | None = None,
-               port: int | None = None) -> tuple[Popen[bytes], int]:
-    """``python -m jupyter_mlpipe.serving`` on a free loopback port, waited until healthy."""
+               port: int | None = None, wait: bool = True) -> tuple[Popen[bytes], int]:
+    """``python -m jupyter_mlpipe.serving`` on a free loopback port, waited until healthy.
+
+    Without ``wait`` the process is returned as soon as it is started.
+    """
     port = port or free_port()
     full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     argv = [sys.executable, "-m", "jupyter_mlpipe.serving", "--folder", str(folder),
             "--port", str(port), *args]
     child = proc.spawn(argv, cwd=folder, env=full_env, stdout_path=log)
-    wait_for_ping(port, child, log)
+    if wait:
+        wait_for_ping(port, child, log)
     return child, port
 
 
@@ -109,22 +113,28 @@ def _raise_if_offline(output: str) -> None:
 
 
 def start_seldon(folder: Path, model: str, log: Path, workers: int = 1,
-                 pythonpath: Path | None = None) -> tuple[Popen[bytes], int]:
+                 pythonpath: Path | None = None, env: Mapping[str, str] | None = None,
+                 wait: bool = True) -> tuple[Popen[bytes], int]:
     """Seldon's ``seldon-core-microservice MODEL --service-type MODEL``, REST only.
 
-    ``pythonpath`` adds a folder of extra packages (the model's dependencies).
+    ``pythonpath`` adds a folder of extra packages (the model's dependencies); ``env`` adds
+    variables (``PREDICTIVE_UNIT_PARAMETERS``, ``MODEL_METADATA`` ...). Without ``wait`` the
+    process is returned as soon as it is started.
     """
     venv = seldon_venv()
     port, metrics_port = free_port(), free_port()
     argv = [str(venv / "bin" / "seldon-core-microservice"), model, "--service-type", "MODEL",
             "--http-port", str(port), "--metrics-port", str(metrics_port),
             "--grpc-workers", "0", "--workers", str(workers)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
-    env.update({"GRPC_WORKERS": "0", "PATH": f"{venv / 'bin'}:{os.environ.get('PATH', '')}"})
+    full_env = {k: v for k, v in os.environ.items()
+                if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    full_env.update({"GRPC_WORKERS": "0", "PATH": f"{venv / 'bin'}:{os.environ.get('PATH', '')}"})
     if pythonpath is not None:
-        env["PYTHONPATH"] = str(pythonpath)
-    child = proc.spawn(argv, cwd=folder, env=env, stdout_path=log)
-    wait_for_ping(port, child, log)
+        full_env["PYTHONPATH"] = str(pythonpath)
+    full_env.update(env or {})
+    child = proc.spawn(argv, cwd=folder, env=full_env, stdout_path=log)
+    if wait:
+        wait_for_ping(port, child, log)
     return child, port
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,7 +49,10 @@ def test_deploy_status_predict_undeploy(deployer: LocalDeployer) -> None:
     assert url.endswith("/api/v1.0/predictions")
     reply = client.predict(url, [[1.0, 2.0]])
     assert reply["data"]["tensor"]["values"] == [1.0, 2.0]
-    assert reply["meta"]["requestPath"] == {"echo": str(MODELS / "echo")}
+    # No image, so no unit id: Seldon adds requestPath only for a named unit, and a folder path
+    # never leaves the machine in a reply.
+    assert "requestPath" not in reply["meta"]
+    assert str(MODELS) not in json.dumps(reply)
     ingress = record["url"] + "/seldon/default/echo/api/v1.0/predictions"
     assert client.predict(ingress, [3.0])["data"]["tensor"]["values"] == [3.0]
     with pytest.raises(Conflict, match="already runs"):
@@ -145,3 +150,33 @@ def test_a_written_package_deploys_and_answers_both_protocols(
     [output] = v2["outputs"]
     assert output["shape"] == [1, 10] and abs(sum(output["data"]) - 1.0) < 1e-9
     np.testing.assert_allclose(output["data"], reply["data"]["tensor"]["values"])
+
+
+def _forge(deployer: LocalDeployer, name: str, **fields: object) -> None:
+    record = {"name": name, "backend": "local", "url": "http://127.0.0.1:1", "host": "127.0.0.1",
+              "port": 1, "folder": str(MODELS / "echo"), "created": time.time(), **fields}
+    deployer.store.save(record)
+
+
+def test_undeploy_never_signals_an_unverified_process(deployer: LocalDeployer,
+                                                      tmp_path: Path) -> None:
+    # A process group leader that is not a model server, as a forged record would name it.
+    victim = proc.spawn([sys.executable, "-c", "import time; time.sleep(600)"],
+                        stdout_path=tmp_path / "victim.log")
+    try:
+        created = proc.process_create_time(victim.pid)
+        _forge(deployer, "no-time", pid=victim.pid)  # no create_time at all
+        assert deployer.status("no-time")["health"] == "stale"
+        with pytest.raises(DeployError, match="not signalled: the record has no process start"):
+            deployer.undeploy("no-time")
+        _forge(deployer, "other-cmd", pid=victim.pid, create_time=created)  # right time
+        with pytest.raises(DeployError, match="not this model server"):
+            deployer.undeploy("other-cmd")
+        _forge(deployer, "old-time", pid=victim.pid, create_time=(created or 0) - 3600)
+        with pytest.raises(DeployError, match="started at another time"):
+            deployer.undeploy("old-time")
+        assert victim.poll() is None  # never signalled
+        assert deployer.store.list() == []  # the forged records are gone
+    finally:
+        proc.terminate_group(victim.pid, 5.0)
+        victim.wait(timeout=5)

@@ -167,7 +167,7 @@ async def test_a_damaged_record_is_listed_as_damaged_not_a_500(jp_fetch: Any, st
         ({"action": "deploy-best", "group": 1, "mode": "median"}, "mode must be"),
         ({"action": "deploy-best", "group": 1, "backend": "ssh"}, "backend must be"),
         ({"action": "deploy-best", "group": 1, "force": "yes"}, "true or false"),
-        ({"action": "deploy-best", "group": 2**53}, "below 2**53"),
+        ({"action": "deploy-best", "group": 2**53}, "beyond ±(2**53 - 1)"),
         ({"action": "deploy-experiment", "experiment": 0}, "positive integer"),
     ],
 )

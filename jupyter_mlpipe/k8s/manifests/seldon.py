@@ -8,6 +8,7 @@ slow-loading model a start-up window before liveness checks can restart it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,7 +139,7 @@ def parse_canary(text: str) -> tuple[str, int]:
         DeployError: the form or the percentage is wrong.
     """
     name, sep, pct = text.rpartition(":")
-    if not sep or not name or not pct.isdigit() or not 0 < int(pct) < 100:
+    if not sep or not name or not re.fullmatch(r"[0-9]{1,2}", pct) or not 0 < int(pct):
         raise DeployError(f"--canary takes OTHER:PERCENT with 0 < PERCENT < 100, got {text!r}"
                           " — e.g. mnist-v2:10")
     return name, int(pct)

@@ -48,6 +48,7 @@ def test_hyperband_gives_the_resource_and_finishes(api: Mlpipe, write_spec: Any,
         eta: 3
         resource: {name: steps, type: int}
         metric: {name: loss, optimization: minimize}
+        mode: pruner
       matrix:
         x: {values: [1, 2, 3, 4, 5]}
     declarations:

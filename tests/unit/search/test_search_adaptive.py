@@ -1,4 +1,4 @@
-"""Hyperband and bo on Optuna: ask/tell/report, pruning, waiting, restarts from history."""
+"""Hyperband (`mode: pruner`) and bo on Optuna: ask/tell/report, pruning, waiting, restarts."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ HYPERBAND = """\
     eta: 3
     resource: {name: epochs, type: int}
     metric: {name: loss, optimization: minimize}
+    mode: pruner
 """
 MATRIX = "    lr: {loguniform: -9:-2}\n    layers: {values: [1, 2, 3]}\n"
 

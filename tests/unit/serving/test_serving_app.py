@@ -73,10 +73,13 @@ def test_form_and_query_json(rich: ModelApp) -> None:
     assert status == 200 and json.loads(body)["strData"] == "G"
 
 
-def test_generated_puid(rich: ModelApp) -> None:
-    first = post(rich, "/predict", {"strData": "a"})[1]["meta"]["puid"]
-    second = post(rich, "/predict", {"strData": "a"})[1]["meta"]["puid"]
+def test_puid_made_up_only_on_ingress_paths(rich: ModelApp) -> None:
+    path = "/seldon/default/mnist/api/v1.0/predictions"
+    first = post(rich, path, {"strData": "a"})[1]["meta"]["puid"]
+    second = post(rich, path, {"strData": "a"})[1]["meta"]["puid"]
     assert len(first) == 26 and first != second
+    # Seldon's microservice echoes a puid but never makes one (its executor does).
+    assert "puid" not in post(rich, "/predict", {"strData": "a"})[1]["meta"]
 
 
 def test_health_metadata_feedback(rich: ModelApp) -> None:

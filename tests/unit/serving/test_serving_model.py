@@ -40,7 +40,9 @@ class TwoArgs(Base):
 def test_not_implemented_hooks_count_as_absent() -> None:
     model = ServedModel(TwoArgs(), "m")
     assert model.tags() == {} and model.metrics() == []
-    assert model.health() == "healthy"
+    # Seldon's answers: a health_status() that is not implemented, and none at all.
+    assert model.health() == "not implemented - assuming healthy"
+    assert ServedModel(object(), "m").health() == "healthy"
     assert model.predict_raw({}) is NOT_IMPLEMENTED
     names = model.class_names_fn()
     assert names is not None and names() is None
@@ -59,16 +61,21 @@ def test_class_names_attribute_and_metadata() -> None:
         def init_metadata(self) -> dict[str, Any]:
             return {"platform": "p"}
 
-    model = ServedModel(Attr(), "named")
+    model = ServedModel(Attr(), "named", environ={})
     fn = model.class_names_fn()
     assert fn is not None and fn() == ["a", "b"]
-    assert model.metadata["platform"] == "p" and model.metadata["name"] == "named"
+    assert model.metadata == {"name": "", "versions": [""], "platform": "p", "inputs": [],
+                              "outputs": [], "custom": {}}
 
     class BadMeta:
         def init_metadata(self) -> Any:
             raise RuntimeError("no")
 
-    assert ServedModel(BadMeta(), "x").metadata["name"] == "x"
+    # As Seldon: the default name and version come from the image reference.
+    served = ServedModel(BadMeta(), "x", image="localhost:5000/repo/x:1.2", environ={})
+    assert served.metadata is not None
+    assert (served.metadata["name"], served.metadata["versions"]) == ("localhost:5000/repo/x",
+                                                                      ["1.2"])
 
 
 @pytest.mark.parametrize("metrics", [

@@ -126,7 +126,8 @@ def test_generated_puids_are_seldon_like_and_unique() -> None:
     ids = {new_puid() for _ in range(200)}
     assert len(ids) == 200
     assert all(len(p) == 26 and p.isalnum() and p.lower() == p for p in ids)
-    assert build_meta({})["puid"] != build_meta({})["puid"]
+    assert build_meta({}, make_puid=True)["puid"] != build_meta({}, make_puid=True)["puid"]
+    assert "puid" not in build_meta({})
 
 
 def test_class_names_for() -> None:

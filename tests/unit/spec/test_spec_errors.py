@@ -173,8 +173,8 @@ run:
         ),
         (
             "hyperband: {max_iter: 9, eta: 1, resource: {name: e}, metric: {name: l}}",
-            "'hyperband.eta' must be at least 2",
-            "use 2 or more",
+            "'hyperband.eta' must be from 1.01 to 1000",
+            "use eta: 3 (the usual)",
         ),
         (
             "bo: {n_iterations: 3, n_initial_trials: 2, metrc: {name: l}}",
@@ -268,7 +268,7 @@ def test_loguniform_with_values_as_bounds_suggests_exponents():
         ("lr: {}", "needs exactly one option"),
         ("lr: 3", "needs exactly one option"),
         ("lr: {uniform: 0:1, normal: 0:1}", "more than one option"),
-        ("lr: {pvalues: [[a, 0.5], [b, 0.4]]}", "must sum to 1"),
+        ("lr: {pvalues: [[a, 0.5], [b, 0.6]]}", "must sum to at most 1"),
         ("lr: {pvalues: [[a, 0.5], [a, 0.5]]}", "lists a value twice"),
         ("lr: {pvalues: [[a, 1.5]]}", "must be in (0, 1]"),
         ("lr: {pvalues: [a, b]}", "takes [value, probability] pairs"),
@@ -296,7 +296,11 @@ def test_matrix_shape_rules(matrix, rule):
         ("kind: group\n", "a spec needs 'version'", (1, 1)),
         ("version: 1\n", "a spec needs 'kind'", (1, 1)),
         ("version: 1\nkind: experiment\n", "a spec needs 'run'", (1, 1)),
-        ("version: 1\nkind: experiment\nrun:\n  cmd: [a, b]\n", "must be one command line", (4, 8)),
+        (
+            "version: 1\nkind: experiment\nrun:\n  cmd: [a, 1]\n",
+            "must hold non-empty strings",
+            (4, 12),
+        ),
         ("version: 1\nkind: experiment\nrun:\n  cmd: 'python \"x'\n", "cannot be split", (4, 8)),
         ("version: 1\nkind: experiment\nrun:\n  cmd: python {{ x\n", "does not compile", (4, 8)),
         ("version: 1\nversion: 1\n", "key 'version' appears twice", (2, 1)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
 import pytest
@@ -67,6 +68,21 @@ WORDS = [
     "q",
     "loc",
     "scale",
+    "framework",
+    "tags",
+    "description",
+    "backend",
+    "inputs",
+    "outputs",
+    "default",
+    "is_optional",
+    "is_flag",
+    "policy",
+    "mode",
+    "dockerfile",
+    "ref",
+    "data_refs",
+    "artifact_refs",
     *OPTIONS,
 ]
 SCALARS = [
@@ -230,3 +246,29 @@ def test_recursive_alias_is_refused():
 def test_deep_nesting_is_a_spec_error():
     with pytest.raises(SpecError):
         parse_spec("[" * 1500 + "]" * 1500)
+
+
+SHELL_PIECES = [*"ab =-_./'\"\\$`*?~#;&|<>(){}%\n\t", "{{ lr }}", "&&", "cd ", "export ", "A=1 "]
+SHELLISH = st.lists(st.sampled_from(SHELL_PIECES), max_size=30).map("".join)
+
+
+@FUZZ
+@given(st.one_of(SHELLISH, st.lists(SHELLISH, min_size=1, max_size=3)))
+def test_any_command_reads_into_steps_or_a_spec_error(cmd):
+    try:
+        spec = parse_spec(
+            {
+                "version": 1,
+                "kind": "experiment",
+                "declarations": {"lr": "$(x) ; y"},
+                "run": {"cmd": cmd},
+            }
+        )
+        argv = spec.render_command({})
+    except SpecError as err:
+        assert str(err)
+        return
+    assert argv and all(isinstance(arg, str) for arg in argv)
+    if argv[:4] == ["python", "-m", "jupyter_mlpipe.tracking.steps", "--steps-json"]:
+        steps = json.loads(argv[4])
+        assert steps and all(step["argv"] for step in steps)

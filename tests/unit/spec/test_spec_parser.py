@@ -170,8 +170,11 @@ def test_hyperband_and_bo_records(group):
 """,
     )
     band = spec.hptuning.hyperband
-    assert band is not None and band.total == 143 and band.brackets == 5
-    assert spec.hptuning.n_experiments == 143 and band.resume is True
+    assert band is not None and band.total == 206 and band.brackets == 5
+    assert spec.hptuning.n_experiments == 206 and band.resume is True
+    assert band.mode == "brackets"
+    assert band.rungs(4) == [(81, 1.0), (27, 3.0), (9, 9.0), (3, 27.0), (1, 81.0)]
+    assert band.rungs(0) == [(5, 81.0)]
     assert band.resource.cast(81) == 81.0 and isinstance(band.resource.cast(81), float)
     assert spec.hptuning.metric is band.metric and band.metric.optimization == "minimize"
     spec = group(
@@ -191,16 +194,19 @@ def test_hyperband_and_bo_records(group):
 
 
 @pytest.mark.parametrize(
-    "max_iter, eta, total", [(1, 3, 1), (9, 3, 17), (27, 3, 49), (81, 3, 143), (16, 2, 43)]
+    "max_iter, eta, brackets, pruner",
+    [(1, 3, 1, 1), (9, 3, 22, 17), (27, 3, 69, 49), (81, 3, 206, 143), (16, 2, 72, 43)],
 )
-def test_hyperband_total_formula(group, max_iter, eta, total):
-    spec = group(
-        "    lr: {uniform: 0:1}\n",
-        hptuning=f"""\
-  hyperband: {{max_iter: {max_iter}, eta: {eta}, resource: {{name: r}}, metric: {{name: m}}}}
+def test_hyperband_total_formula(group, max_iter, eta, brackets, pruner):
+    for mode, total in (("brackets", brackets), ("pruner", pruner)):
+        spec = group(
+            "    lr: {uniform: 0:1}\n",
+            hptuning=f"""\
+  hyperband: {{max_iter: {max_iter}, eta: {eta}, resource: {{name: r}}, metric: {{name: m}},
+              mode: {mode}}}
 """,
-    )
-    assert spec.hptuning.n_experiments == total
+        )
+        assert spec.hptuning.n_experiments == total
 
 
 def test_early_stopping_policies(group):

@@ -217,3 +217,41 @@ def test_cursors_from_offsets_only_are_accepted(group):
     append(group, 30, 1, loss=0.5)
     size = (group / "30" / "metrics.jsonl").stat().st_size
     assert MetricsReader(group, cursor=encode_cursor({30: size})).read().empty
+
+
+def test_pages_cover_every_line_once_and_say_when_there_is_more(group):
+    for step in range(300):
+        append(group, 1, step, loss=float(step))
+    append(group, 2, 0, loss=-1.0)
+    seen: list[float] = []
+    cursor, pages = None, 0
+    while True:
+        batch = MetricsReader(group, cursor=cursor, max_bytes=2_000).read()
+        pages += 1
+        seen.extend(v for eid in sorted(batch.points) for _, _, v in batch.points[eid]["loss"])
+        cursor = batch.cursor
+        if not batch.more:
+            break
+    assert pages > 5
+    assert sorted(seen) == sorted([float(s) for s in range(300)] + [-1.0])
+
+
+def test_a_line_longer_than_a_page_still_moves_on(group):
+    append(group, 1, 0, loss=1.0, **{f"m{i}": float(i) for i in range(200)})
+    append(group, 1, 1, loss=2.0)
+    first = MetricsReader(group, max_bytes=64).read()
+    assert [p[2] for p in first.points[1]["loss"]] == [1.0] and first.more
+    second = MetricsReader(group, cursor=first.cursor, max_bytes=64).read()
+    assert [p[2] for p in second.points[1]["loss"]] == [2.0] and not second.more
+
+
+def test_decimation_keeps_the_shape():
+    from jupyter_mlpipe.store.metrics import decimate_points
+
+    points = [(i, 0.0, math.sin(i / 50.0) + (5.0 if i == 777 else 0.0)) for i in range(10_000)]
+    kept = decimate_points(points, 100)
+    assert len(kept) <= 104 and kept[0] == points[0] and kept[-1] == points[-1]
+    assert max(p[2] for p in kept) == max(p[2] for p in points)  # the spike survives
+    assert min(p[2] for p in kept) == min(p[2] for p in points)
+    assert [p[0] for p in kept] == sorted(p[0] for p in kept)
+    assert decimate_points(points[:50], 100) == points[:50]

@@ -190,3 +190,11 @@ def test_an_idle_refresh_reads_no_file(tmp_path: Path, monkeypatch: pytest.Monke
     reader.rows()
     reader.counts()
     assert opened == []
+
+
+def test_the_trial_side_writes_the_file_the_read_model_reads() -> None:
+    from jupyter_mlpipe import tracking
+    from jupyter_mlpipe.store.reader import METRICS
+
+    # the tracking helper is standard-library only, so it cannot import the name: keep them equal
+    assert tracking.METRICS_FILE == METRICS
