@@ -115,8 +115,8 @@ def test_every_verb_without_extras(bare: tuple[Path, dict[str, str], Path]) -> N
     assert "pip install 'jupyter-mlpipe[kubernetes]'" in kube.stderr
     assert "answers at" in mlpipe("deploy", "bare").stdout
     try:
-        answer = json.loads(mlpipe("predict", "bare", "[[1.5, 2.5]]", "--format", "json").stdout)
-        assert [value for _, value in answer["top"]] == [2.5, 1.5]  # the echo, best first
+        answer = json.loads(mlpipe("predict", "bare", "[[0.25, 0.75]]", "--format", "json").stdout)
+        assert [value for _, value in answer["top"]] == [0.75, 0.25]  # the echo, best first
         assert "healthy" in mlpipe("deployments").stdout
     finally:
         mlpipe("undeploy", "bare")
