@@ -16,8 +16,10 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[dev]"
+	@echo "installing torch (a large download: pip shows its progress) ..."
+	$(PY) -m pip install --progress-bar on torch==2.13.0
+	@echo "installing jupyter-mlpipe and its development tools ..."
+	$(PY) -m pip install --progress-bar on -e ".[dev]"
 	touch $(STAMP)
 
 system-deps:  ## Debian packages the integration tests use (chromium, buildah, podman ...)

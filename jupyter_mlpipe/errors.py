@@ -245,6 +245,29 @@ ERROR_TABLE: Mapping[type[MlpipeError], Outcome] = MappingProxyType(
 )
 
 
+def require_extra(module: str, extra: str, part: str) -> None:
+    """Check that an optional part's library is installed.
+
+    Args:
+        module: the library to import (``matplotlib``).
+        extra: the extra of ``jupyter-mlpipe`` that installs it (``notebook``).
+        part: what needs it, as the message's subject (``plots``).
+
+    Raises:
+        ConfigError: the library is missing; the one-line message names the extra to install.
+    """
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package missing, or a broken install
+        found = False
+    if not found:
+        raise ConfigError(
+            f"{part} need {module}, which is not installed — pip install 'jupyter-mlpipe[{extra}]'"
+        )
+
+
 def outcome_of(error: type[BaseException] | BaseException) -> Outcome:
     """The table row of an error class (or instance): its own, else its nearest ancestor's.
 

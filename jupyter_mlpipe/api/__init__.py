@@ -4,6 +4,7 @@ Front ends (the CLI, the magics, the widgets, the server extension) import this 
 :mod:`jupyter_mlpipe.errors` and :mod:`jupyter_mlpipe.settings` — and nothing below it.
 """
 
+from .. import __version__
 from ..store import ExperimentRow, MetricsBatch, MetricSummary, Objective, safe_join, validate_name
 from ..store.operations import OperationEvent, OperationRecord, OperationStep
 from .core import Mlpipe
@@ -20,6 +21,7 @@ from .sweeps import EXIT_CODES, Sweep
 from .views import GROUP_VIEWS
 
 __all__ = [
+    "__version__",
     "EXIT_CODES",
     "GROUP_VIEWS",
     "DeploymentInfo",

@@ -232,10 +232,26 @@ class Mlpipe(SubmitVerbs, FunctionVerbs, ViewVerbs, ModelVerbs, ShipVerbs):
         return self._reader(group, project).rows()
 
     def experiments(
-        self, group: int, project: str | None = None, sort: str | None = None
+        self,
+        group: int,
+        project: str | None = None,
+        sort: str | None = None,
+        columns: str = "compare",
     ) -> pd.DataFrame:
-        """One row per experiment: status, timing, params, metrics (last, .min, .max)."""
-        return experiments_frame(self.experiment_rows(group, project), sort=sort)
+        """One row per experiment as a DataFrame (index ``id``).
+
+        Args:
+            sort: a column, ``-`` in front for descending (``-accuracy``).
+            columns: ``"compare"`` (default): the params that vary, the objective, the other
+                metrics' last values, status, duration and a failure's reason; ``"all"``: every
+                column (attempt, times, constant params, each metric's last/min/max).
+
+        Raises:
+            NotFound: no such group. InvalidArgument: an unknown sort column or column set.
+        """
+        record = self._group_record(group, project)
+        rows = self._reader(group, project).rows()
+        return experiments_frame(rows, sort=sort, columns=columns, objective=record.objective)
 
     def experiment(self, experiment: int, project: str | None = None) -> ExperimentInfo:
         """One experiment's record.

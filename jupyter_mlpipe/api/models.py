@@ -333,6 +333,11 @@ class ModelVerbs:
         response = predict(url, build_payload(payload))
         return _prediction(response)
 
+    def deployed(self, record: dict[str, Any]) -> DeploymentInfo:
+        """The record :meth:`deploy` returned, typed. ``deploy`` returns once the model answers,
+        so the health is ``healthy`` unless the record says otherwise."""
+        return DeploymentInfo.from_record({"health": "healthy", **record})
+
     def deployment_list(self) -> list[DeploymentInfo]:
         """Every deployment with live health, by name."""
         from ..store import DeploymentStore

@@ -4,30 +4,12 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..store import ExperimentRow, Objective
-
-_BADGE = {
-    "succeeded": "#2e7d32",
-    "running": "#1565c0",
-    "queued": "#757575",
-    "failed": "#c62828",
-    "timed-out": "#c62828",
-    "stopped": "#ef6c00",
-    "created": "#757575",
-}
-
-
-def badge(status: str) -> str:
-    """An HTML status badge (used by the notebook reprs)."""
-    colour = _BADGE.get(status, "#757575")
-    return (
-        f'<span style="background:{colour};color:white;border-radius:3px;'
-        f'padding:0 4px;font-size:90%">{html.escape(status)}</span>'
-    )
-
+from ..store.display import Card, Shown, badge, when
 
 #: One experiment as the API reports it: the read model's record (see
 #: :class:`jupyter_mlpipe.store.ExperimentRow`): ``metrics`` maps each metric to its last/min/max
@@ -107,6 +89,30 @@ class StopOutcome:
         return asdict(self)
 
 
+def param_names(rows: Sequence[ExperimentRow]) -> tuple[list[str], list[str]]:
+    """Every param name (the varying ones first) and the names whose values differ.
+
+    A param counts as varying when two experiments hold different values for it, or when some
+    experiment lacks it; with a single experiment nothing varies.
+    """
+    first: dict[str, Any] = {}
+    differs: set[str] = set()
+    for row in rows:
+        for name, value in row.params.items():
+            if name not in first:
+                first[name] = value
+                if row is not rows[0]:
+                    differs.add(name)  # missing from an earlier experiment
+            elif name not in differs and value != first[name]:
+                differs.add(name)
+    for name in first:
+        if name not in differs and any(name not in row.params for row in rows):
+            differs.add(name)
+    varying = [n for n in first if n in differs]
+    constant = [n for n in first if n not in differs]
+    return [*varying, *constant], varying
+
+
 @dataclass(frozen=True)
 class GroupDetail:
     """A group with all its experiments: what the sidebar and the dashboard show.
@@ -125,24 +131,11 @@ class GroupDetail:
 
     @classmethod
     def build(cls, info: GroupInfo, rows: list[ExperimentRow]) -> GroupDetail:
-        first: dict[str, Any] = {}
-        differs: set[str] = set()
+        params, varying = param_names(rows)
         metrics: dict[str, None] = {}
         for row in rows:
             metrics.update(dict.fromkeys(row.metrics))
-            for name, value in row.params.items():
-                if name not in first:
-                    first[name] = value
-                    if row is not rows[0]:
-                        differs.add(name)  # missing from an earlier experiment
-                elif name not in differs and value != first[name]:
-                    differs.add(name)
-        for name in first:
-            if name not in differs and any(name not in row.params for row in rows):
-                differs.add(name)
-        varying = [n for n in first if n in differs]
-        constant = [n for n in first if n not in differs]
-        return cls(info, rows, [*varying, *constant], varying, list(metrics))
+        return cls(info, rows, params, varying, list(metrics))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -156,7 +149,7 @@ class GroupDetail:
 
 
 @dataclass(frozen=True)
-class DeploymentInfo:
+class DeploymentInfo(Shown):
     """A deployment with its live health.
 
     Attributes:
@@ -207,6 +200,17 @@ class DeploymentInfo:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def card(self) -> Card:
+        """Where it answers, what it serves, and how to query it."""
+        lines = [
+            ("answers at", self.url or "—"),
+            ("serves", self.image or self.folder or "—"),
+            ("backend", self.backend),
+            ("deployed", when(self.created)),
+        ]
+        steps = [f"mlpipe predict {self.name} INPUT", f"mlpipe undeploy {self.name}"]
+        return Card(f"deployment {self.name}", self.health, lines, steps, self.detail)
+
 
 @dataclass(frozen=True)
 class Prediction:
@@ -246,6 +250,16 @@ class Prediction:
 
     def to_dict(self) -> dict[str, Any]:
         return {"label": self.label, "top": self.top[:3], "response": self.response}
+
+    def to_text(self) -> str:
+        """The class and the top probabilities, or the raw values when there are no scores."""
+        if not self.top:
+            return f"prediction: {self.values}"
+        rows = "\n".join(f"  {name:>8}  {p:.4f}" for name, p in self.top[:3])
+        return f"prediction: {self.label}\n{rows}"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.to_text())
 
     def _repr_html_(self) -> str:
         top = "".join(

@@ -78,8 +78,9 @@ class Sweep:
     def info(self) -> GroupInfo:
         return self.api.group(self.group, project=self.project)
 
-    def experiments(self, sort: str | None = None) -> pd.DataFrame:
-        return self.api.experiments(self.group, project=self.project, sort=sort)
+    def experiments(self, sort: str | None = None, columns: str = "compare") -> pd.DataFrame:
+        """The group's experiments as a DataFrame; see ``Mlpipe.experiments``."""
+        return self.api.experiments(self.group, project=self.project, sort=sort, columns=columns)
 
     def best(self, metric: str | None = None, mode: str | None = None) -> ExperimentInfo:
         """The best experiment (default: by the group's objective); see ``Mlpipe.best``."""

@@ -11,26 +11,69 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import InvalidArgument
-from ..store import ExperimentRow, GroupRecord
+from ..store import ExperimentRow, GroupRecord, Objective
 from ..store.records import STATES_SHOWN
-from .records import GroupInfo
+from .records import GroupInfo, param_names
 
 _EXPERIMENT_COLUMNS = ["group", "status", "attempt", "started", "finished", "duration"]
 _GROUP_COLUMNS = ["name", "status", "objective", "algorithm", "backend", "created", "planned"]
 
 
-def experiments_frame(rows: Sequence[ExperimentRow], sort: str | None = None) -> Any:
-    """One row per experiment: status, timing, params and metrics (last, ``.min``, ``.max``).
+#: The column sets of :func:`experiments_frame`.
+COLUMN_SETS = ("compare", "all")
+
+
+def experiments_frame(
+    rows: Sequence[ExperimentRow],
+    sort: str | None = None,
+    columns: str = "all",
+    objective: Objective | None = None,
+) -> Any:
+    """One row per experiment (index ``id``).
+
+    With ``columns="all"``: status, attempt, timing, every param, every metric's last value,
+    then its ``.min`` and ``.max``, and ``message``. With ``columns="compare"``, what a person
+    compares: the params whose values differ, the objective's metric, the other metrics' last
+    values, ``status``, ``duration`` (seconds) and ``message`` (the one-line reason of a failure;
+    only when some experiment has one).
 
     A metric whose last value is missing (logged as NaN, inf or null) shows as NaN. An experiment
     whose records are damaged shows status ``unknown`` with the reason in ``message``.
 
     Args:
         sort: a column name, ``-`` in front for descending (``-accuracy``).
+        columns: ``"compare"`` or ``"all"``.
+        objective: the group's objective (its metric comes first among the metrics).
 
     Raises:
-        InvalidArgument: ``sort`` names no column.
+        InvalidArgument: ``sort`` names no column, or ``columns`` is not a known set.
     """
+    if columns not in COLUMN_SETS:
+        raise InvalidArgument(
+            f"columns is 'compare' or 'all', got {columns!r} — 'all' shows every column"
+        )
+    frame = _all_columns(rows)
+    if columns == "compare":
+        frame = _compare_columns(frame, rows, objective)
+    return _sorted(frame, sort) if sort else frame
+
+
+def _compare_columns(frame: Any, rows: Sequence[ExperimentRow], objective: Objective | None) -> Any:
+    _, varying = param_names(rows)
+    metrics: dict[str, None] = {}
+    if objective is not None and any(objective.metric in r.metrics for r in rows):
+        metrics[objective.metric] = None
+    for row in rows:
+        metrics.update(dict.fromkeys(row.metrics))
+    keep = [*varying, *metrics, "status", "duration"]
+    if "message" in frame.columns and frame["message"].fillna("").astype(str).str.len().any():
+        keep.append("message")
+    frame = frame[[c for c in keep if c in frame.columns]].copy()
+    frame["duration"] = frame["duration"].astype(float).round(1)  # seconds, as people read them
+    return frame
+
+
+def _all_columns(rows: Sequence[ExperimentRow]) -> Any:
     import pandas as pd
 
     table = []
@@ -54,8 +97,7 @@ def experiments_frame(rows: Sequence[ExperimentRow], sort: str | None = None) ->
         record["message"] = s.message
         table.append(record)
     frame = pd.DataFrame(table) if table else pd.DataFrame(columns=["id", *_EXPERIMENT_COLUMNS])
-    frame = frame.set_index("id")
-    return _sorted(frame, sort) if sort else frame
+    return frame.set_index("id")
 
 
 def _sorted(frame: Any, sort: str) -> Any:

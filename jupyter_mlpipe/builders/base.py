@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..store.display import Card, Shown, short_digest
+
 #: The Seldon python builder image the rendered Dockerfile starts FROM by default.
 DEFAULT_BUILDER_IMAGE = "docker.io/seldonio/seldon-core-s2i-python3:1.17.1"
 
@@ -62,7 +64,7 @@ class BuildRequest:
 
 
 @dataclass(frozen=True)
-class BuildResult:
+class BuildResult(Shown):
     """What a build produced.
 
     Attributes:
@@ -87,6 +89,20 @@ class BuildResult:
             "dockerfile_path": self.dockerfile_path, "builder": self.builder,
             "pushed": self.pushed,
         }
+
+    def card(self) -> Card:
+        """The image built, by what, and how to serve it."""
+        lines = [
+            ("image", self.image),
+            ("digest", short_digest(self.digest) if self.digest else "—"),
+            ("pushed", "yes" if self.pushed else "no (local image)"),
+            ("built by", self.builder or "—"),
+            ("Dockerfile", self.dockerfile_path or "—"),
+        ]
+        if self.log_tail:
+            lines.append(("last line", self.log_tail[-1]))
+        steps = [f"mlpipe deploy PACKAGE --backend seldon --image {self.image}"]
+        return Card(f"image {self.image}", "built", lines, steps)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BuildResult:

@@ -19,6 +19,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     2 bad usage or spec, 3 not found, 5 conflict); a ``sweep --wait`` exits with its group's
     status (0 succeeded, 1 failed, 4 stopped); 130 when interrupted.
     """
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `mlpipe logs 1 | head`: the reader left; leave quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from ..errors import MlpipeError
 
     try:
@@ -31,13 +39,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     _show_warnings()
     try:
+        if getattr(args, "verb", None) is None:  # `mlpipe`, `mlpipe --version`
+            from ..api import __version__
+            from .helptext import overview
+
+            print(overview(__version__))
+            return 0
         return _run(args)
     except MlpipeError as exc:
         print(f"mlpipe: {exc}", file=sys.stderr)
         return exc.exit_code
-    except BrokenPipeError:  # `mlpipe logs 1 | head`: the reader left; leave quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    except BrokenPipeError:
+        raise  # handled by main()
     except OSError as exc:  # e.g. an outputs root that is a file, or unreadable
         print(f"mlpipe: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 1
@@ -88,7 +101,12 @@ def _run(args: object) -> int:
     if note is not None and fmt == "table":
         print(note)
         return 0
-    render(result, fmt=fmt, dry_format=getattr(args, "output", "yaml"))
+    render(
+        result,
+        fmt=fmt,
+        dry_format=getattr(args, "output", "yaml"),
+        wide=getattr(args, "wide", False),
+    )
     return 0
 
 
@@ -101,6 +119,11 @@ def _report_sweep(handle: object, args: object, codes: dict[str, int]) -> int:
     from .render import render
 
     record = handle.record()  # type: ignore[attr-defined]
+    if getattr(args, "format", "table") == "json":
+        from .render import print_json
+
+        print_json(handle.info())  # type: ignore[attr-defined]
+        return codes.get(record.status, 1) if getattr(args, "wait", False) else 0
     print(
         f"group {record.id} ({record.name}): {record.status}"
         + (f" — {record.message}" if record.message else "")

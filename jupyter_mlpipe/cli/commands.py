@@ -14,6 +14,31 @@ from ..api import Mlpipe
 from ..errors import InvalidArgument
 
 
+class Said(str):
+    """A sentence a verb answers with, plus the same as data (what ``--format json`` prints).
+
+    A ``str``, so every front end shows the sentence as it is; ``data`` is the record.
+    """
+
+    data: dict[str, Any]
+
+    def __new__(cls, sentence: str, data: dict[str, Any]) -> Said:
+        said = super().__new__(cls, sentence)
+        said.data = data
+        return said
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.data)
+
+
+def spec_file(a: argparse.Namespace) -> str | None:
+    """The polyaxonfile of ``sweep``: the positional FILE or ``-f FILE`` (not two different)."""
+    positional, option = getattr(a, "spec", None), getattr(a, "file", None)
+    if positional and option and positional != option:
+        raise InvalidArgument(f"sweep got two files, {positional!r} and -f {option!r} — give one")
+    return positional or option
+
+
 def _sweep(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
     if getattr(a, "function", None):
         return _sweep_function(a, api, text)
@@ -23,11 +48,13 @@ def _sweep(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
                 f"--{option.replace('_', '-')} is for function sweeps (--function NAME);"
                 " a polyaxonfile states its own hptuning"
             )
-    if not a.file and text is None:
+    file = spec_file(a)
+    if not file and text is None:
         raise InvalidArgument(
-            "sweep needs -f FILE (or, in a notebook, the spec as a %%mlpipe cell)"
+            "sweep needs a FILE: `mlpipe sweep FILE` (or -f FILE; in a notebook, the spec as"
+            " a %%mlpipe sweep cell)"
         )
-    return api.sweep(a.file, text=text, **_submit_options(a))
+    return api.sweep(file, text=text, **_submit_options(a))
 
 
 def _submit_options(a: argparse.Namespace) -> dict[str, Any]:
@@ -45,8 +72,8 @@ def _sweep_function(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any
             " `%mlpipe sweep --function NAME --matrix ...` there, or `api.sweep(train,"
             " matrix=...)` in Python"
         )
-    if a.file:
-        raise InvalidArgument("give either -f FILE or --function NAME, not both")
+    if spec_file(a):
+        raise InvalidArgument("give either FILE or --function NAME, not both")
     if a.matrix is not None and text is not None:
         raise InvalidArgument("give the matrix either as the cell body or with --matrix")
     return api.sweep(
@@ -105,7 +132,10 @@ def _config(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
             raise InvalidArgument(f"unknown setting {a.key!r} — `mlpipe config` lists them")
         return rows
     path = api.set_config(a.key, a.value)
-    return f"{a.key} = {a.value} (saved in {path})"
+    return Said(
+        f"{a.key} = {a.value} (saved in {path})",
+        {"name": a.key, "value": a.value, "source": str(path)},
+    )
 
 
 def _cluster(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
@@ -120,20 +150,42 @@ def _cluster(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
 def _objective(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
     if a.objective is None:
         current = api.objective(a.group, project=a.project)
-        return (
-            f"group {a.group} optimises {current}"
-            if current
-            else (
-                f"group {a.group} has no objective — set one: mlpipe objective {a.group} METRIC:max"
+        data = {"group": a.group, "objective": current.to_dict() if current else None}
+        if current is None:
+            return Said(
+                f"group {a.group} has no objective — set one: mlpipe objective {a.group}"
+                " METRIC:max",
+                data,
             )
-        )
+        return Said(f"group {a.group} optimises {current}", data)
     chosen = api.set_objective(a.group, a.objective, project=a.project)
-    return f"group {a.group} now optimises {chosen}"
+    return Said(
+        f"group {a.group} now optimises {chosen}", {"group": a.group, "objective": chosen.to_dict()}
+    )
 
 
 def _undeploy(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
     api.undeploy(a.name)
-    return f"deployment {a.name} removed"
+    return Said(f"deployment {a.name} removed", {"name": a.name, "removed": True})
+
+
+def _stop(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
+    outcome = api.stop(a.group, experiment=a.experiment, project=a.project)
+    return Said(str(outcome), outcome.to_dict())
+
+
+def _deploy(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
+    result = api.deploy(
+        a.name,
+        backend=a.backend,
+        port=a.port,
+        replicas=a.replicas,
+        canary=a.canary,
+        shadow=a.shadow,
+        dry_run=a.dry_run,
+        image=a.image,
+    )
+    return result if a.dry_run else api.deployed(result)
 
 
 def _ship(a: argparse.Namespace, api: Mlpipe, text: str | None) -> Any:
@@ -174,15 +226,17 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Mlpipe, str | None], Any]] = {
     "sweep": _sweep,
     "resume": lambda a, api, t: api.resume(a.group, project=a.project),
     "groups": lambda a, api, t: api.groups(project=a.project),
-    "experiments": lambda a, api, t: api.experiments(a.group, project=a.project, sort=a.sort),
+    "experiments": lambda a, api, t: api.experiments(
+        a.group, project=a.project, sort=a.sort, columns="all" if a.all else "compare"
+    ),
     "logs": lambda a, api, t: api.logs(a.experiment, project=a.project, follow=a.follow),
     "plot": _plot,
-    "stop": lambda a, api, t: str(api.stop(a.group, experiment=a.experiment, project=a.project)),
+    "stop": _stop,
     "best": lambda a, api, t: api.best(a.group, a.metric, mode=a.mode, project=a.project),
     "package": lambda a, api, t: api.package(
         a.experiment,
         a.name,
-        format=a.format,
+        format=a.layout,
         force=a.force,
         **_package_options(a),
         project=a.project,
@@ -196,16 +250,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Mlpipe, str | None], Any]] = {
         dry_run=a.dry_run,
         on_line=getattr(a, "on_line", None),
     ),
-    "deploy": lambda a, api, t: api.deploy(
-        a.name,
-        backend=a.backend,
-        port=a.port,
-        replicas=a.replicas,
-        canary=a.canary,
-        shadow=a.shadow,
-        dry_run=a.dry_run,
-        image=a.image,
-    ),
+    "deploy": _deploy,
     "predict": lambda a, api, t: api.predict(a.name, a.input),
     "deployments": lambda a, api, t: api.deployments(),
     "undeploy": _undeploy,

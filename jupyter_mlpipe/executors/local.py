@@ -21,7 +21,7 @@ from subprocess import Popen
 from ..proc import process_create_time, spawn, terminate_group
 from ..store import FAILED, RUNNING, STOPPED, SUCCEEDED, TIMED_OUT, GroupRecord, Store
 from .base import Executor, TrialLaunch, TrialUpdate
-from .logs import LogPump, follow_file, open_pump
+from .logs import ATTEMPT_MARK, LogPump, follow_file, last_line, open_pump
 
 _TICK = 0.05
 #: How long an ended trial's output may take to drain (a background child of the trial that
@@ -103,7 +103,7 @@ class LocalExecutor(Executor):
             launch = self._queue.popleft()
             log = self.store.log_path(launch.experiment)
             with open(log, "ab") as fh:
-                fh.write(f"--- attempt {launch.attempt}: {shlex.join(launch.argv)}\n".encode())
+                fh.write(f"{ATTEMPT_MARK}{launch.attempt}: {shlex.join(launch.argv)}\n".encode())
             env = {**os.environ, **launch.env}
             pump = None
             try:
@@ -147,7 +147,8 @@ class LocalExecutor(Executor):
             elif code == 0:
                 status, message = SUCCEEDED, ""
             else:
-                status, message = FAILED, exit_message(code)
+                last = last_line(self.store.log_path(eid))
+                status, message = FAILED, exit_message(code) + (f": {last}" if last else "")
             self._updates.append(
                 TrialUpdate(eid, status, exit_code=code, pid=run.proc.pid, message=message)
             )

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core import MlpipeMagics, notebook_parser
+from ..errors import require_extra
+
+require_extra("IPython", "notebook", "the %mlpipe magics")
+
+from .complete import mlpipe_matcher  # noqa: E402 - after the check, on purpose
+from .core import MlpipeMagics, notebook_parser  # noqa: E402
 
 __all__ = ["MlpipeMagics", "notebook_parser", "register"]
 
@@ -28,9 +33,7 @@ def register(ipython: Any, api: Any = None) -> MlpipeMagics:
     if magics.config_object not in ipython.configurables:
         ipython.configurables.append(magics.config_object)
 
-    def complete(_shell: Any, event: Any) -> list[str]:  # IPython binds hooks to the shell
-        return magics.completer(event)
-
-    for key in ("%mlpipe", "%%mlpipe"):
-        ipython.set_hook("complete_command", complete, str_key=key)
+    completer = getattr(ipython, "Completer", None)
+    if completer is not None and hasattr(completer, "custom_matchers"):
+        completer.custom_matchers.append(mlpipe_matcher(magics.completer))
     return magics

@@ -1,9 +1,11 @@
 """Tab completion for ``%mlpipe``: verbs, options, ids, names and metrics from the store.
 
-IPython calls :meth:`Completer.__call__` (registered as a ``complete_command`` hook for
-``%mlpipe`` and ``%%mlpipe``) with the line typed so far. Everything offered is read through the
-API, so it is what the store holds right now. A completer must never raise: any error means
-"nothing to offer".
+:func:`mlpipe_matcher` wraps a :class:`Completer` as an IPython completion matcher (API v2): on
+a ``%mlpipe`` / ``%%mlpipe`` line it offers only its own candidates — verbs, ids, metric and
+setting names, in that order — and suppresses every other matcher, so Python keywords (``and``,
+``if``, ``in``) never crowd out ids and metric names. Everything offered is read through the API,
+so it is what the store holds right now. A completer must never raise: any error means "nothing
+to offer".
 """
 
 from __future__ import annotations
@@ -114,8 +116,30 @@ class Completer:
     def metrics(self, group: int | None) -> list[str]:
         if group is None:
             return []
-        columns = self.api().experiments(int(group)).columns
-        return sorted(str(c)[: -len(".min")] for c in columns if str(c).endswith(".min"))
+        return sorted(self.api().metric_names(int(group)))
+
+
+def mlpipe_matcher(completer: Completer) -> Any:
+    """An IPython (>= 8.6) context matcher offering ``completer``'s candidates on ``%mlpipe``
+    lines, and suppressing all other matchers there (keywords, Jedi, file names)."""
+    from IPython.core.completer import SimpleCompletion, context_matcher
+
+    @context_matcher()
+    def matcher(context: Any) -> dict[str, Any]:
+        typed = context.text_until_cursor
+        if not typed.lstrip().startswith(("%mlpipe", "%%mlpipe")):
+            return {"completions": [], "suppress": False}
+        try:
+            words = completer.complete(typed)
+        except Exception:  # completion must never break typing
+            words = []
+        return {
+            "completions": [SimpleCompletion(w, type="mlpipe") for w in words],
+            "suppress": True,
+            "ordered": True,
+        }
+
+    return matcher
 
 
 def _first_int(words: list[str]) -> int | None:

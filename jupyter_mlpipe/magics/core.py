@@ -22,7 +22,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
-from ..cli.commands import run_command
+from ..cli.commands import run_command, spec_file
 from ..cli.grammar import ArgError, HelpShown, build_parser
 from ..cli.notes import empty_note
 from ..errors import MlpipeError, SpecError
@@ -126,6 +126,12 @@ class MlpipeMagics(Magics):
             return None
         except ArgError as exc:
             raise UsageError(str(exc)) from None
+        if args.verb is None:  # `%mlpipe --version`
+            from ..api import __version__
+            from ..cli.helptext import overview
+
+            print(overview(__version__, prog="%mlpipe"))
+            return None
         if cell is not None and args.verb != "sweep":
             raise UsageError(
                 f"only `%%mlpipe sweep` takes a cell body, not {args.verb!r} — "
@@ -155,7 +161,7 @@ class MlpipeMagics(Magics):
         if args.verb == "sweep" and getattr(args, "function", None):
             args.function_object = self._notebook_function(args.function)
         elif args.verb == "sweep" and cell is not None:
-            if args.file:
+            if spec_file(args):
                 raise UsageError("give the spec either as the cell body or with -f, not both")
             if not cell.strip():
                 raise UsageError("%%mlpipe sweep needs the polyaxonfile as the cell body")

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..store.display import Card, Shown, number, size, when
+
 SELDON = "seldon"
 MLSERVER = "mlserver"
 FORMATS = (SELDON, MLSERVER)
@@ -34,7 +36,7 @@ class CheckpointInfo:
 
 
 @dataclass(frozen=True)
-class PackageInfo:
+class PackageInfo(Shown):
     """A package folder as written by :func:`jupyter_mlpipe.packaging.write_package`.
 
     Attributes:
@@ -67,6 +69,33 @@ class PackageInfo:
             "lineage": dict(self.lineage),
             "skipped": list(self.skipped),
         }
+
+    def card(self) -> Card:
+        """What was packaged from where, and how to serve it."""
+        lin = self.lineage
+        source = (
+            f"experiment {lin.get('experiment')} of group {lin.get('group')}"
+            f" ({lin.get('project')})"
+            if lin.get("experiment") is not None
+            else "—"
+        )
+        metrics = lin.get("metrics") or {}
+        files = ", ".join(
+            f"{c.name} ({size(c.size)}, sha256 {c.sha256[:12]})" for c in self.checkpoints
+        )
+        lines = [
+            ("from", source),
+            ("metrics", ", ".join(f"{k}={number(v)}" for k, v in metrics.items()) or "—"),
+            ("model", f"class {self.model_class} ({self.format} layout)"),
+            ("files", files or "—"),
+            ("folder", self.path),
+            ("packaged", when(lin.get("selected_at"))),
+        ]
+        steps = [
+            f"mlpipe deploy {self.name}",
+            f"mlpipe build {self.name} --image REGISTRY/{self.name}:v1",
+        ]
+        return Card(f"package {self.name}", "", lines, steps)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PackageInfo:

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import require_extra
 from .decimate import decimate
 from .series import SeriesStore
 
@@ -38,6 +39,8 @@ _PALETTE = (
     "#aec7e8",
 )
 _HEADROOM = 0.25
+#: Lines named in a legend (the best first); more would hide the curves.
+LEGEND_LINES = 8
 _NAN = np.array([np.nan])  # fraction of the x range added past the newest step when limits grow
 
 
@@ -75,6 +78,7 @@ class MetricFigure:
     """
 
     def __init__(self, metric: str, size: tuple[float, float] = (6.4, 3.6), dpi: int = 100) -> None:
+        require_extra("matplotlib", "notebook", "plots")
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         from matplotlib.lines import Line2D
@@ -90,6 +94,15 @@ class MetricFigure:
         self.axes.set_ylabel(metric)
         self.axes.grid(True, alpha=0.3)
         self.axes.set_title(metric, fontsize="medium")
+        from matplotlib.ticker import MaxNLocator
+
+        self.axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
+        # Until a point arrives: a sentence instead of empty 0-1 axes.
+        self._waiting = self.axes.text(
+            0.5, 0.5, "waiting for the first metrics…", transform=self.axes.transAxes,
+            ha="center", va="center", color="#757575", fontsize="large",
+        )  # fmt: skip
+        self.axes.tick_params(labelbottom=False, labelleft=False)
         self.canvas.draw()
         self.buckets = max(16, int(self.axes.bbox.width) // 2)
         self.artists: dict[int, Any] = {}
@@ -97,6 +110,7 @@ class MetricFigure:
         self.best: int | None = None
         self.xlim: tuple[float, float] | None = None
         self.ylim: tuple[float, float] | None = None
+        self.labels: dict[int, str] = {}  # the legend's labels as last drawn
         self._tail = Line2D([], [])
         self._tail.set_figure(self.figure)
         self._tail.axes = self.axes
@@ -112,6 +126,7 @@ class MetricFigure:
             self.artists.pop(eid).remove()
             self.drawn.pop(eid, None)
         changed = sorted(eid for metric, eid in dirty if metric == self.metric and eid in lines)
+        added = [eid for eid in changed if eid not in self.artists]
         for eid in changed:
             if eid not in self.artists:
                 color = _PALETTE[len(self.artists) % len(_PALETTE)]
@@ -119,7 +134,9 @@ class MetricFigure:
                 self.artists[eid].set_gid(color)
         best = store.best(self.metric)
         limits_moved = self._grow_limits(store)
-        if best != self.best or limits_moved or gone or not self.full_redraws:
+        relabel = any(self.labels.get(e) != store.labels.get(e, "") for e in self.artists)
+        new_lines = bool(gone or added or relabel)
+        if best != self.best or limits_moved or new_lines or not self.full_redraws:
             self._full(store, best)
             return True
         if not changed:
@@ -153,6 +170,10 @@ class MetricFigure:
         if self.xlim and self.ylim:
             self.axes.set_xlim(*self.xlim)
             self.axes.set_ylim(*self.ylim)
+        waiting = not any(lines[eid].size for eid in self.artists)
+        self._waiting.set_visible(waiting)
+        self.axes.tick_params(labelbottom=not waiting, labelleft=not waiting)
+        self._legend(store, best)
         title = self.metric + (
             f" — best #{best} by {store.objective}" if best is not None and store.objective else ""
         )
@@ -160,6 +181,24 @@ class MetricFigure:
         self.best = best
         self.canvas.draw()
         self.full_redraws += 1
+
+    def _legend(self, store: SeriesStore, best: int | None) -> None:
+        """Tie lines to params: the best first, then by id, at most :data:`LEGEND_LINES`."""
+        self.labels = {eid: store.labels.get(eid, "") for eid in self.artists}
+        old = self.axes.get_legend()
+        if old is not None:
+            old.remove()
+        if not self.artists:
+            return
+        order = sorted(self.artists, key=lambda eid: (eid != best, eid))
+        shown = order[:LEGEND_LINES]
+        texts = [f"#{eid} {self.labels[eid]}".strip() for eid in shown]
+        if len(order) > len(shown):
+            texts[-1] += f"  (+{len(order) - len(shown)} more)"
+        self.axes.legend(
+            [self.artists[eid] for eid in shown], texts, loc="upper right", fontsize="x-small",
+            framealpha=0.8, handlelength=1.5,
+        )  # fmt: skip
 
     def _incremental(self, store: SeriesStore, changed: list[int]) -> None:
         lines = store.lines[self.metric]

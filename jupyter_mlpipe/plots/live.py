@@ -70,7 +70,36 @@ class GroupSource:
 
     def best(self) -> tuple[int | None, str | None]:
         info = self.api.group(self.group, project=self.project)
+        self.info = info
         return info.best, (str(info.objective) if info.objective else None)
+
+    def labels(self, known: set[int]) -> dict[int, str]:
+        """Each experiment's varying params as ``lr=0.01, momentum=0.9`` (read only when an
+        experiment not in ``known`` appeared)."""
+        detail = self.api.group_detail(self.group, project=self.project)
+        if {row.id for row in detail.experiments} <= known:
+            return {}
+        return {
+            row.id: ", ".join(f"{k}={_short(row.params.get(k))}" for k in detail.varying)
+            for row in detail.experiments
+        }
+
+    def status(self) -> str:
+        """The group's state in one line (from the last :meth:`best` read)."""
+        info = getattr(self, "info", None)
+        if info is None:
+            return f"group {self.group}"
+        done = {k: v for k, v in info.counts.items() if v}
+        counts = ", ".join(f"{v} {k}" for k, v in done.items()) or "no experiments yet"
+        best = ""
+        if info.best is not None and info.objective is not None:
+            value = "" if info.best_value is None else f" = {info.best_value:.4g}"
+            best = f"; best #{info.best} by {info.objective}{value}"
+        return f"group {self.group} {info.status}: {counts}{best}"
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 class LivePlot:
@@ -82,6 +111,8 @@ class LivePlot:
         publish: called with ``(metric, png, final)`` for every changed figure.
         interval: seconds between refreshes (raised to 0.5 if lower).
         size: figure size in inches.
+        on_status: called with the group's state in one line whenever it changes (the last
+            call, after the group ended, names its final status).
     """
 
     def __init__(
@@ -92,6 +123,7 @@ class LivePlot:
         *,
         interval: float = MIN_INTERVAL,
         size: tuple[float, float] = (6.4, 3.6),
+        on_status: Callable[[str], None] | None = None,
     ) -> None:
         if not metrics:
             raise ValueError("a live plot needs at least one metric")
@@ -104,6 +136,8 @@ class LivePlot:
         self.refreshes = 0
         self.finished = False
         self.metrics = list(metrics)
+        self.status = ""
+        self.on_status = on_status
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -146,6 +180,16 @@ class LivePlot:
         best = getattr(self.source, "best", None)
         if best is not None:
             self.store.highlight, self.store.objective = best()
+        labels = getattr(self.source, "labels", None)
+        seen = {eid for lines in self.store.lines.values() for eid in lines}
+        if labels is not None and not seen <= set(self.store.labels):
+            self.store.labels.update(labels(set(self.store.labels)))
+        describe = getattr(self.source, "status", None)
+        text = describe() if describe is not None else ""
+        if text and text != self.status:
+            self.status = text
+            if self.on_status is not None:
+                self.on_status(text)
 
     def start(self) -> LivePlot:
         """Start the refresh thread (once); returns self."""
@@ -181,7 +225,13 @@ class LivePlot:
 
     def __repr__(self) -> str:
         state = "running" if self.running else ("finished" if self.finished else "stopped")
-        return f"<live plot of {', '.join(self.metrics)}: {state}>"
+        return f"<live plot of {', '.join(self.metrics)}: {self.status or state}>"
+
+    def _ipython_display_(self) -> None:
+        """In a notebook, :func:`~.show.live_plot` already shows the pictures and a status
+        line kept current; a static repr under them would go stale, so show nothing more."""
+        if self.on_status is None:
+            print(repr(self))
 
     @property
     def running(self) -> bool:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import require_extra
 from .figure import BEST_COLOR, encode_png
 
 
@@ -64,6 +65,7 @@ def params_figure(
     Raises:
         ValueError: no rows.
     """
+    require_extra("matplotlib", "notebook", "plots")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

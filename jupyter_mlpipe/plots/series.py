@@ -87,12 +87,14 @@ class SeriesStore:
         highlight: the experiment drawn as the best — the group's best by its objective, set by
             whoever knows it (nothing here guesses a direction from a metric's name).
         objective: the group's objective as text (``accuracy:max``), shown in titles.
+        labels: experiment → its params that vary (``lr=0.01, momentum=0.9``), for legends.
     """
 
     def __init__(self, metrics: Sequence[str] | None = None) -> None:
         self.keep_all = metrics is None
         self.highlight: int | None = None
         self.objective: str | None = None
+        self.labels: dict[int, str] = {}
         self.lines: dict[str, dict[int, Line]] = {}
         for metric in metrics or ():
             self._track(metric)

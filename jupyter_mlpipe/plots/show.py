@@ -35,6 +35,16 @@ class DisplayPublisher:
 
     def __init__(self) -> None:
         self.handles: dict[str, Any] = {}
+        self.status_handle: Any = None
+
+    def status(self, text: str) -> None:
+        """Show the group's one-line state under the pictures, updated in place."""
+        from IPython.display import Pretty, display
+
+        if self.status_handle is None:
+            self.status_handle = display(Pretty(text), display_id=True)
+        else:
+            self.status_handle.update(Pretty(text))
 
     def __call__(self, metric: str, png: bytes, final: bool) -> None:
         from IPython.display import Image, display
@@ -79,10 +89,15 @@ def live_plot(
         The :class:`LivePlot` (``.stop()`` ends the updates; ``.error`` holds a failure).
     """
     publisher = DisplayPublisher()
+    attached = frontend_attached()
     plot = LivePlot(
-        GroupSource(api, int(group), project), metrics, publisher, interval=interval
+        GroupSource(api, int(group), project),
+        metrics,
+        publisher,
+        interval=interval,
+        on_status=publisher.status if attached else None,
     )
-    if not frontend_attached():
+    if not attached:
         source = plot.source
         pictures = plot.finish() if source.finished() else plot.snapshot()
         if not plot.finished:

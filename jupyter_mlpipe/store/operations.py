@@ -37,6 +37,7 @@ from .checks import (
     text_field,
     time_field,
 )
+from .display import Card, Shown, span, when
 from .files import append_jsonl, atomic_write_json, read_json
 from .names import safe_join
 from .reader import read_object_lines
@@ -147,7 +148,7 @@ class Owner:
 
 
 @dataclass(frozen=True, repr=False)
-class OperationRecord:
+class OperationRecord(Shown):
     """One operation as stored and as every front end shows it.
 
     Attributes:
@@ -181,6 +182,23 @@ class OperationRecord:
         steps = ", ".join(f"{s.name} {s.status}" for s in self.steps)
         error = f" — {self.error['message']}" if self.error else ""
         return f"<operation {self.id}: {self.action} {self.status} ({steps}){error}>"
+
+    def card(self) -> Card:
+        """Each step with how it went, the failure if any, and how to use what it made."""
+        lines = [("started", when(self.created))]
+        for step in self.steps:
+            took = ""
+            if step.status != "skipped" and step.started and step.finished:
+                took = f" in {span(step.finished - step.started)}"
+            said = f" — {step.message}" if step.message else ""
+            lines.append((step.name, f"{step.status}{took}{said}"))
+        note = f"{self.error.get('type')}: {self.error.get('message')}" if self.error else ""
+        deployed = self.result.get("deploy") if isinstance(self.result, Mapping) else None
+        name = deployed.get("name") if isinstance(deployed, Mapping) else None
+        steps = [f"mlpipe predict {name} INPUT", f"mlpipe undeploy {name}"] if name else []
+        if self.status in ("queued", "running"):
+            steps = [f"mlpipe operations {self.id}"]
+        return Card(f"operation {self.id} ({self.action})", self.status, lines, steps, note)
 
     def step(self, name: str) -> OperationStep:
         """The step called ``name`` (KeyError if the operation has none)."""

@@ -37,6 +37,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from .display import Card, Shown, number, span, when
 from .metrics import (
     METRICS_FILE,
     MetricsBatch,
@@ -167,7 +168,7 @@ def _why(exc: BaseException) -> str:
 
 
 @dataclass(frozen=True)
-class ExperimentRow:
+class ExperimentRow(Shown):
     """One experiment as every view shows it.
 
     Attributes:
@@ -224,17 +225,27 @@ class ExperimentRow:
         summary = self.metrics.get(metric)
         return None if summary is None else finite_or_none(summary.last)
 
-    def _repr_html_(self) -> str:
-        from html import escape
-
-        cells = {**self.params, **{k: m.last for k, m in self.metrics.items()}}
-        rows = "".join(
-            f"<tr><td>{escape(str(k))}</td><td>{escape(str(v))}</td></tr>" for k, v in cells.items()
-        )
-        return (
-            f"<b>experiment {self.id}</b> (group {self.group}): {escape(self.status)}"
-            + (f" — {escape(self.state.message)}" if self.state.message else "")
-            + f"<table>{rows}</table><small>{escape(self.path)}</small>"
+    def card(self) -> Card:
+        """What a person wants to know: params, last metrics, timing, and what to do next."""
+        s = self.state
+        lines = [
+            ("params", ", ".join(f"{k}={number(v)}" for k, v in self.params.items()) or "—"),
+            ("metrics", ", ".join(f"{k}={number(m.last)}" for k, m in self.metrics.items()) or "—"),
+            ("started", when(s.started)),
+            ("duration", span(s.duration)),
+        ]
+        if s.attempt > 1:
+            lines.append(("attempt", str(s.attempt)))
+        lines.append(("outputs", self.path))
+        if self.status == "succeeded":
+            steps = [
+                f"mlpipe ship --experiment {self.id}",
+                f"mlpipe package {self.id} --name NAME",
+            ]
+        else:
+            steps = [f"mlpipe logs {self.id}"]
+        return Card(
+            f"experiment {self.id} (group {self.group})", self.status, lines, steps, s.message
         )
 
     def to_dict(self) -> dict[str, Any]:

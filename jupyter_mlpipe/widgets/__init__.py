@@ -5,6 +5,10 @@ Only this package (and :mod:`jupyter_mlpipe.plots`) imports ipywidgets.
 
 from __future__ import annotations
 
-from .dashboard import Dashboard
+from ..errors import require_extra
+
+require_extra("ipywidgets", "notebook", "the dashboard widgets")
+
+from .dashboard import Dashboard  # noqa: E402 - after the check, on purpose
 
 __all__ = ["Dashboard"]

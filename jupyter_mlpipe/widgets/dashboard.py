@@ -18,7 +18,7 @@ from ..api import GroupDetail, badge
 from ..api.plotting import TERMINAL, GroupSource, MetricFigure, SeriesStore
 from .actions import Actions
 from .pump import Apply, Pump, Worker, describe
-from .tables import Row, experiments_html
+from .tables import Row, experiments_html, group_label
 from .view import build_view
 
 _SLOW_EVERY = 5  # ticks between reads of the groups list and the deployments' health
@@ -137,7 +137,7 @@ class Dashboard(w.VBox):
     def _refresh_groups(self) -> None:
         frame = self.api.groups(project=self.project)
         options = [
-            (f"{gid} · {frame.loc[gid, 'name']} · {frame.loc[gid, 'status']}", int(gid))
+            (group_label(int(gid), frame.loc[gid, "name"], frame.loc[gid, "status"]), int(gid))
             for gid in sorted(frame.index, reverse=True)
         ]
         if options != list(self.view.groups.options):
@@ -150,6 +150,7 @@ class Dashboard(w.VBox):
         detail = self.api.group_detail(self.group, project=self.project)
         info = detail.group
         self.group_status, self.counts = info.status, dict(info.counts)
+        self._relabel(info.id, group_label(info.id, info.name, info.status))
         points = self.source.poll()
         self.series.forget(self.source.reset)
         self.series.add(points)
@@ -165,6 +166,15 @@ class Dashboard(w.VBox):
         )
         self._redraw(final=False)
 
+    def _relabel(self, group: int, label: str) -> None:
+        """Keep the dropdown's entry of ``group`` saying its current status (the full list is
+        re-read only every few ticks)."""
+        options = list(self.view.groups.options)
+        fresh = [(label, gid) if gid == group else (text, gid) for text, gid in options]
+        if fresh != options:
+            self.view.groups.options = fresh
+            self.view.groups.value = self.group
+
     def _show_rows(self, detail: GroupDetail) -> None:
         self.rows = [
             Row(
@@ -173,6 +183,7 @@ class Dashboard(w.VBox):
                 params={p: r.params[p] for p in detail.params if r.params.get(p) is not None},
                 latest={name: m.last for name, m in r.metrics.items()},
                 steps_done=max((m.count for m in r.metrics.values()), default=0),
+                message=r.state.message,
             )
             for r in detail.experiments
         ]

@@ -43,6 +43,7 @@ class Row:
     params: dict[str, Any] = field(default_factory=dict)
     latest: dict[str, float] = field(default_factory=dict)
     steps_done: int = 0
+    message: str = ""  # the one-line reason of a failure, a stop, a damaged record
 
     @property
     def progress(self) -> float | None:
@@ -80,9 +81,9 @@ def experiments_html(
         return "<i>no experiments yet</i>"
     params = sorted({k for r in rows for k in r.params})
     metrics = sorted({k for r in rows for k in r.latest})
-    head = "".join(
-        f"<th>{html.escape(h)}</th>" for h in ["id", "status", "progress", *params, *metrics]
-    )
+    reasons = any(r.message for r in rows)
+    columns = ["id", "status", "progress", *params, *metrics] + (["message"] if reasons else [])
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in columns)
     body = []
     for r in rows:
         style = ' style="background:#fff8e1"' if r.id == selected else ""
@@ -90,11 +91,18 @@ def experiments_html(
         cells = [f"{r.id}{mark}", badge(r.status), _bar(r.progress)]
         cells += [_fmt(r.params.get(p, "")) for p in params]
         cells += [_fmt(r.latest[m]) if m in r.latest else "" for m in metrics]
+        if reasons:
+            cells.append(f'<small style="color:#c62828">{html.escape(r.message)}</small>')
         body.append(f"<tr{style}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return (
         f'<table class="mlpipe-experiments"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>"
     )
+
+
+def group_label(group: int, name: str, status: str) -> str:
+    """A group as the dashboard's dropdown lists it: id, name and current status."""
+    return f"{group} · {name} · {status}"
 
 
 def health_badge(health: str) -> str:

@@ -57,7 +57,10 @@ def build_view() -> View:
     short = w.Layout(width="220px")
     return View(
         header=w.HTML("<b>mlpipe</b>"),
-        groups=w.Dropdown(description="group", options=[], layout=short),
+        # As wide as its longest entry: a group's name and status are never cut off.
+        groups=w.Dropdown(
+            description="group", options=[], layout=w.Layout(width="auto", min_width="220px")
+        ),
         metric=w.Dropdown(description="metric", options=[], layout=short),
         experiment=w.Dropdown(description="experiment", options=[], layout=short),
         table=w.HTML("<i>loading…</i>"),

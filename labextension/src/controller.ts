@@ -10,6 +10,7 @@ import {
   DEFAULT_SORT,
   dropExperiments,
   SeriesMap,
+  ShownPrediction,
   SortState,
   isActive,
   mergePoints,
@@ -44,8 +45,10 @@ export interface PanelState {
   operation: Operation | null;
   actionError: string | null;
   sweepBusy: boolean;
-  prediction: { name: string; text: string } | null;
+  prediction: ShownPrediction | null;
   predictError: string | null;
+  /** True from a project switch until that project's first answer: the list is not stale. */
+  listLoading: boolean;
 }
 
 const INITIAL: PanelState = {
@@ -66,8 +69,18 @@ const INITIAL: PanelState = {
   actionError: null,
   sweepBusy: false,
   prediction: null,
-  predictError: null
+  predictError: null,
+  listLoading: true
 };
+
+function isLive(op: Operation): boolean {
+  return op.status === 'queued' || op.status === 'running';
+}
+
+function operationGroup(op: Operation): number | null {
+  const group = (op.request as { group?: unknown }).group;
+  return typeof group === 'number' ? group : null;
+}
 
 function message(error: unknown): string {
   return error instanceof APIError || error instanceof Error ? error.message : String(error);
@@ -111,17 +124,33 @@ export class PanelController {
       return;
     }
     this.closeGroup();
-    this._set({ project: next, groups: [], listError: null, operation: null });
+    this._opPoll?.dispose();
+    this._opPoll = null;
+    this._set({
+      project: next, groups: [], listError: null, operation: null, listLoading: true,
+      actionError: null
+    });
     void this._listPoll.refresh();
   }
 
   openGroup(group: number): void {
     this._groupPoll?.dispose();
     this._stopLogs();
+    // Nothing of the previous sweep stays: its log, its deploy progress, its chart.
+    const following = this._state.operation;
+    const mine = following !== null && isLive(following) && operationGroup(following) === group;
+    if (!mine) {
+      this._opPoll?.dispose();
+      this._opPoll = null;
+    }
     this._set({
       openGroup: group,
       detail: null,
       groupError: null,
+      logExperiment: null,
+      logLines: [],
+      operation: mine ? following : null,
+      actionError: null,
       series: {},
       cursor: '',
       chartMetric: null,
@@ -227,9 +256,14 @@ export class PanelController {
     try {
       const reply = await this.api.predict(name, parsePayload(text));
       // Show the model's answer (the Seldon response's data), not the transport envelope.
-      const envelope = reply.prediction as { response?: { data?: unknown } };
-      const shown = envelope.response?.data ?? reply.prediction;
-      this._set({ prediction: { name, text: JSON.stringify(shown) } });
+      const answer = reply.prediction;
+      const data = (answer.response as { data?: unknown } | undefined)?.data ?? answer.response;
+      const top = answer.top
+        .map(pair => [String(pair[0]), Number(pair[1])] as [string, number])
+        .slice(0, 3);
+      this._set({
+        prediction: { name, label: answer.label, top, raw: JSON.stringify(data, null, 1) }
+      });
     } catch (error) {
       this._set({ predictError: message(error) });
     }
@@ -265,14 +299,19 @@ export class PanelController {
     try {
       // While one sweep is open the list is not shown: only deployments need refreshing.
       const listing = this._state.openGroup === null;
+      const project = this._project;
       const [groups, deployments] = await Promise.all([
         listing ? this.api.groups(this._project) : null,
         this.api.deployments()
       ]);
+      if (project !== this._project) {
+        return; // the user switched project while the answer travelled
+      }
       this._set({
         groups: groups ? groups.groups : this._state.groups,
         deployments: deployments.deployments,
-        listError: null
+        listError: null,
+        listLoading: groups ? false : this._state.listLoading
       });
     } catch (error) {
       this._set({ listError: message(error) });

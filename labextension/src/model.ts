@@ -120,33 +120,6 @@ export function metricNames(series: SeriesMap): string[] {
   return [...names].sort();
 }
 
-/** Keep at most `limit` points: evenly strided, always including the first and the last. */
-export function decimate<T>(points: T[], limit: number): T[] {
-  if (points.length <= limit || limit < 2) {
-    return points;
-  }
-  const out: T[] = [];
-  const stride = (points.length - 1) / (limit - 1);
-  for (let i = 0; i < limit; i++) {
-    out.push(points[Math.round(i * stride)]);
-  }
-  return out;
-}
-
-export interface ChartLine {
-  experiment: string;
-  /** SVG path data in chart pixels. */
-  d: string;
-  /** The last value, shown in the legend. */
-  last: number;
-  points: number;
-}
-
-export interface ChartModel {
-  lines: ChartLine[];
-  xRange: [number, number];
-  yRange: [number, number];
-}
 
 /** x is the step when logged, else the point's position in its series. */
 function xyPoints(series: MetricPoint[]): [number, number][] {
@@ -158,46 +131,6 @@ function xyPoints(series: MetricPoint[]): [number, number][] {
     }
   });
   return out;
-}
-
-/**
- * Scale one metric of every experiment into SVG paths of `width` × `height` pixels
- * (y grows downwards). Each line has at most `maxPoints` points. Returns null when the
- * metric has no finite value yet.
- */
-export function chartModel(
-  series: SeriesMap,
-  metric: string,
-  width: number,
-  height: number,
-  maxPoints = 400
-): ChartModel | null {
-  const raw = Object.entries(series)
-    .map(([experiment, metrics]) => ({ experiment, xy: xyPoints(metrics[metric] ?? []) }))
-    .filter(entry => entry.xy.length > 0)
-    .sort((a, b) => Number(a.experiment) - Number(b.experiment));
-  if (!raw.length) {
-    return null;
-  }
-  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
-  for (const { xy } of raw) {
-    for (const [x, y] of xy) {
-      x0 = Math.min(x0, x);
-      x1 = Math.max(x1, x);
-      y0 = Math.min(y0, y);
-      y1 = Math.max(y1, y);
-    }
-  }
-  const spanX = x1 - x0 || 1;
-  const spanY = y1 - y0 || 1;
-  const px = (x: number): string => (((x - x0) / spanX) * width).toFixed(1);
-  const py = (y: number): string => (height - ((y - y0) / spanY) * height).toFixed(1);
-  const lines = raw.map(({ experiment, xy }) => {
-    const kept = decimate(xy, maxPoints);
-    const d = kept.map(([x, y], i) => `${i ? 'L' : 'M'}${px(x)},${py(y)}`).join(' ');
-    return { experiment, d, last: xy[xy.length - 1][1], points: xy.length };
-  });
-  return { lines, xRange: [x0, x1], yRange: [y0, y1] };
 }
 
 const STATUS_ORDER = ['running', 'queued', 'succeeded', 'failed', 'stopped', 'timed-out'];
@@ -301,26 +234,6 @@ export function parsePayload(text: string): PredictInput {
   }
 }
 
-/** The best experiment of `rows` by the last value of `metric` (null if none has it). */
-export function bestRow(
-  rows: ExperimentRow[],
-  metric: string,
-  mode: 'min' | 'max'
-): ExperimentRow | null {
-  let best: ExperimentRow | null = null;
-  for (const row of rows) {
-    const value = row.metrics[metric]?.last;
-    if (value === null || value === undefined) {
-      continue;
-    }
-    const held = best?.metrics[metric]?.last;
-    if (held === null || held === undefined || (mode === 'max' ? value > held : value < held)) {
-      best = row;
-    }
-  }
-  return best;
-}
-
 /** What the "Deploy best" form holds; empty texts mean "let the server decide". */
 export interface DeployBestForm {
   name: string;
@@ -362,4 +275,95 @@ export function deployBestRequest(group: number, form: DeployBestForm): Operatio
     request.image = image;
   }
   return request;
+}
+
+/** A model server's answer as a person reads it: the class, the top scores, the raw JSON. */
+export interface ShownPrediction {
+  name: string;
+  label: string | null;
+  top: [string, number][];
+  raw: string;
+}
+
+/**
+ * One metric of every experiment as uPlot wants it: one shared, sorted x array (the steps) and
+ * one y array per experiment with null where that experiment has no point at that step.
+ */
+export interface AlignedData {
+  experiments: number[];
+  xs: number[];
+  ys: (number | null)[][];
+  /** Points of each experiment (a line needs two; fewer are drawn as points). */
+  counts: number[];
+  total: number;
+}
+
+export function alignSeries(series: SeriesMap, metric: string): AlignedData {
+  const entries = Object.entries(series)
+    .map(([experiment, metrics]) => ({ id: Number(experiment), xy: xyPoints(metrics[metric] ?? []) }))
+    .filter(entry => entry.xy.length > 0)
+    .sort((a, b) => a.id - b.id);
+  const counts = entries.map(e => e.xy.length);
+  const shared = sharedSteps(entries.map(e => e.xy));
+  if (shared) {
+    // the usual case (every experiment logs the same steps): no merge, no lookups
+    return {
+      experiments: entries.map(e => e.id),
+      xs: shared,
+      ys: entries.map(({ xy }) => xy.map(p => p[1])),
+      counts,
+      total: counts.reduce((n, c) => n + c, 0)
+    };
+  }
+  const steps = new Set<number>();
+  for (const { xy } of entries) {
+    for (const [x] of xy) {
+      steps.add(x);
+    }
+  }
+  const xs = [...steps].sort((a, b) => a - b);
+  const index = new Map(xs.map((x, i) => [x, i]));
+  const ys = entries.map(({ xy }) => {
+    const column: (number | null)[] = new Array(xs.length).fill(null);
+    for (const [x, y] of xy) {
+      column[index.get(x) as number] = y;
+    }
+    return column;
+  });
+  return {
+    experiments: entries.map(e => e.id),
+    xs,
+    ys,
+    counts,
+    total: counts.reduce((n, c) => n + c, 0)
+  };
+}
+
+/** The steps every line shares, strictly increasing, or null when they differ. */
+function sharedSteps(lines: [number, number][][]): number[] | null {
+  const first = lines[0];
+  if (!first) {
+    return [];
+  }
+  for (let i = 1; i < first.length; i++) {
+    if (!(first[i][0] > first[i - 1][0])) {
+      return null;
+    }
+  }
+  for (const line of lines) {
+    if (line.length !== first.length) {
+      return null;
+    }
+    for (let i = 0; i < line.length; i++) {
+      if (line[i][0] !== first[i][0]) {
+        return null;
+      }
+    }
+  }
+  return first.map(p => p[0]);
+}
+
+/** `lr=0.01, momentum=0.9`: what tells an experiment's line apart (its varying params). */
+export function paramsLabel(params: Record<string, unknown>, varying: string[]): string {
+  return varying.map(p => `${p}=${formatValue(params[p])}`).join(', ');
 }

@@ -163,17 +163,59 @@ describe('PanelController', () => {
 
   it('shows the model answer and explains bad payloads without calling the server', async () => {
     const predict = jest.fn().mockResolvedValue({
-      name: 'm', prediction: { response: { data: { ndarray: [[2, 4]] } } }
+      name: 'm',
+      prediction: {
+        label: 't:1',
+        top: [['t:1', 0.8], ['t:0', 0.15], ['t:2', 0.05], ['t:3', 0]],
+        response: { data: { ndarray: [[0.15, 0.8, 0.05, 0]] } }
+      }
     });
     controller = new PanelController(fakeApi({ predict }));
     await controller.predict('m', '[[1, 2]]');
     expect(predict).toHaveBeenLastCalledWith('m', { payload: [[1, 2]] });
-    expect(controller.state.prediction).toEqual({ name: 'm', text: '{"ndarray":[[2,4]]}' });
+    const shown = controller.state.prediction;
+    expect(shown?.label).toBe('t:1');
+    expect(shown?.top).toEqual([['t:1', 0.8], ['t:0', 0.15], ['t:2', 0.05]]); // the top three
+    expect(JSON.parse(shown?.raw ?? '')).toEqual({ ndarray: [[0.15, 0.8, 0.05, 0]] });
     await controller.predict('m', 'digit.png');
     expect(predict).toHaveBeenLastCalledWith('m', { file: 'digit.png' });
     await controller.predict('m', '[[1,');
     expect(controller.state.predictError).toMatch(/not valid JSON/);
     expect(predict).toHaveBeenCalledTimes(2);
+  });
+
+  it('opening another sweep drops the previous one\'s log and deploy progress', async () => {
+    const base = {
+      id: '0123456789ab', action: 'deploy-best', status: 'running', created: 1, updated: 1,
+      steps: [], request: { group: 1 }, result: {}, error: null
+    };
+    const api = fakeApi({
+      startOperation: jest.fn().mockResolvedValue(base),
+      operation: jest.fn().mockResolvedValue(base)
+    });
+    controller = new PanelController(api);
+    controller.openGroup(1);
+    controller.showLogs(3);
+    await controller.startOperation({ action: 'deploy-best', group: 1 } as never);
+    expect(controller.state.operation?.id).toBe('0123456789ab');
+    controller.openGroup(2);
+    expect(controller.state.logExperiment).toBeNull();
+    expect(controller.state.logLines).toEqual([]);
+    expect(controller.state.operation).toBeNull();
+    expect(controller.state.detail).toBeNull(); // "Loading…" until sweep 2 answers
+  });
+
+  it('switching project empties the list and says it is loading until the answer', async () => {
+    let answer: (value: unknown) => void = () => undefined;
+    const groups = jest.fn().mockReturnValue(new Promise(resolve => { answer = resolve; }));
+    controller = new PanelController(fakeApi({ groups }));
+    controller.setProject('other');
+    expect(controller.state.groups).toEqual([]);
+    expect(controller.state.listLoading).toBe(true);
+    controller.setVisible(true);
+    answer({ groups: [] });
+    const state = await until(controller, s => !s.listLoading);
+    expect(state.groups).toEqual([]);
   });
 
   it('keeps an action error for the user instead of throwing', async () => {

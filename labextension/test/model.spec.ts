@@ -1,7 +1,6 @@
 import {
-  bestRow,
-  chartModel,
-  decimate,
+  alignSeries,
+  paramsLabel,
   DEFAULT_SORT,
   dropExperiments,
   formatValue,
@@ -100,37 +99,10 @@ describe('incremental metric merge', () => {
 });
 
 describe('chart', () => {
-  it('decimates to the limit keeping the first and last points', () => {
-    const points = Array.from({ length: 1000 }, (_, i) => i);
-    const kept = decimate(points, 50);
-    expect(kept).toHaveLength(50);
-    expect(kept[0]).toBe(0);
-    expect(kept[49]).toBe(999);
-    expect(decimate([1, 2, 3], 50)).toEqual([1, 2, 3]);
-  });
-
-  it('scales lines into the box with y growing downwards', () => {
-    const series: SeriesMap = {
-      '2': { loss: [[0, 0, 1], [10, 0, 0]] },
-      '1': { loss: [[0, 0, 0.5], [null, 0, 2]] }
-    };
-    const model = chartModel(series, 'loss', 100, 50);
-    expect(model).not.toBeNull();
-    expect(model!.lines.map(l => l.experiment)).toEqual(['1', '2']);
-    expect(model!.yRange).toEqual([0, 2]);
-    expect(model!.xRange).toEqual([0, 10]);
-    // experiment 2 goes from value 1 at step 0 (middle height) to 0 at step 10 (bottom right)
-    expect(model!.lines[1].d).toBe('M0.0,25.0 L100.0,50.0');
-    // a point with no step is placed at its index (1)
-    expect(model!.lines[0].d).toBe('M0.0,37.5 L10.0,0.0');
-    expect(model!.lines[0].last).toBe(2);
-  });
-
-  it('ignores null values and returns null when nothing is plottable', () => {
-    expect(chartModel({ '1': { loss: [[0, 0, null]] } }, 'loss', 10, 10)).toBeNull();
-    expect(chartModel({}, 'loss', 10, 10)).toBeNull();
-    const flat = chartModel({ '1': { loss: [[0, 0, 3], [1, 0, null], [2, 0, 3]] } }, 'loss', 10, 10);
-    expect(flat!.lines[0].points).toBe(2);
+  it('ignores null values: a step with none is a gap', () => {
+    const aligned = alignSeries({ '1': { loss: [[0, 0, 3], [1, 0, null], [2, 0, 3]] } }, 'loss');
+    expect(aligned.counts).toEqual([2]);
+    expect(alignSeries({ '1': { loss: [[0, 0, null]] } }, 'loss').experiments).toEqual([]);
   });
 });
 
@@ -196,11 +168,6 @@ describe('summaries', () => {
     expect(formatValue('adam')).toBe('adam');
   });
 
-  it('picks the best row by last value', () => {
-    expect(bestRow(rows, 'loss', 'min')!.id).toBe(1);
-    expect(bestRow(rows, 'loss', 'max')!.id).toBe(3);
-    expect(bestRow(rows, 'acc', 'max')).toBeNull();
-  });
 });
 
 describe('predict payload', () => {
@@ -216,5 +183,45 @@ describe('predict payload', () => {
   it('explains what to type on bad input', () => {
     expect(() => parsePayload('')).toThrow(/JSON array/);
     expect(() => parsePayload('[1,')).toThrow(/not valid JSON/);
+  });
+});
+
+describe('alignSeries', () => {
+  it('puts every experiment on one shared step axis, with gaps as null', () => {
+    const aligned = alignSeries(
+      {
+        '2': { loss: [[0, 1, 0.5], [2, 2, 0.25]] },
+        '1': { loss: [[0, 1, 0.9], [1, 2, 0.8], [2, 3, null]], acc: [[0, 1, 0.1]] },
+        '3': { acc: [[0, 1, 0.2]] }
+      },
+      'loss'
+    );
+    expect(aligned.experiments).toEqual([1, 2]);
+    expect(aligned.xs).toEqual([0, 1, 2]);
+    expect(aligned.ys).toEqual([[0.9, 0.8, null], [0.5, null, 0.25]]);
+    expect(aligned.counts).toEqual([2, 2]);
+    expect(aligned.total).toBe(4);
+  });
+
+  it('labels a line by the params that vary', () => {
+    expect(paramsLabel({ lr: 0.01, seed: 1, momentum: 0.9 }, ['lr', 'momentum'])).toBe(
+      'lr=0.01, momentum=0.9'
+    );
+  });
+});
+
+describe('alignSeries fast path', () => {
+  it('gives the same answer when every line shares its steps', () => {
+    const aligned = alignSeries(
+      { '1': { loss: [[0, 0, 1], [1, 0, 2]] }, '2': { loss: [[0, 0, 3], [1, 0, 4]] } },
+      'loss'
+    );
+    expect(aligned.xs).toEqual([0, 1]);
+    expect(aligned.ys).toEqual([[1, 2], [3, 4]]);
+  });
+
+  it('merges when steps repeat or differ', () => {
+    const aligned = alignSeries({ '1': { loss: [[0, 0, 1], [0, 0, 2]] } }, 'loss');
+    expect(aligned.xs).toEqual([0]);
   });
 });

@@ -1,4 +1,4 @@
-"""An ``--format mlserver`` package served by MLServer itself answers Open Inference requests.
+"""An ``--layout mlserver`` package served by MLServer itself answers Open Inference requests.
 
 MLServer is installed into a virtual environment of its own (cached beside the build test's
 images, ``~/.cache/mlpipe-test/`` or ``MLPIPE_TEST_CACHE``), so the project does not depend on it.

@@ -174,3 +174,28 @@ def test_choosing_another_group_follows_it(board: Any, make_group: Any) -> None:
     assert list(dashboard.view.experiment.options) == other.experiments
     assert list(dashboard.view.metric.options) == ["accuracy"]
     assert f"group {other.id}" in dashboard.view.header.value
+
+
+def test_dropdown_follows_the_group_status_and_failures_show_their_reason(board: Any) -> None:
+    import time
+
+    from jupyter_mlpipe.store.records import ExperimentStatus
+
+    dashboard, group = board
+    first, second = group.experiments
+    dashboard.tick()
+    assert dict((v, k) for k, v in dashboard.view.groups.options)[group.id].endswith("running")
+    now = time.time()
+    group.store.write_status(
+        second,
+        ExperimentStatus(status="failed", started=now, finished=now, exit_code=1,
+                         message="exited with code 1: ValueError: lr must be positive"),
+    )  # fmt: skip
+    group.finish()
+    dashboard.tick()
+    label = dict((v, k) for k, v in dashboard.view.groups.options)[group.id]
+    assert label == f"{group.id} · synthetic · succeeded"
+    assert dashboard.view.groups.value == group.id
+    table = dashboard.view.table.value
+    assert "<th>message</th>" in table and "ValueError: lr must be positive" in table
+    assert dashboard.view.groups.layout.width == "auto"  # long names are not cut off

@@ -36,7 +36,7 @@ def test_help_the_ipython_way(shell: Any, capsys: pytest.CaptureFixture[str]) ->
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("nope", "invalid choice"),
+        ("nope", "unknown verb .nope."),
         ("experiments", "required"),
         ("experiments notanumber", "invalid int"),
         ("experiments 99", "group 99 does not exist"),
@@ -161,6 +161,29 @@ def test_completion_of_verbs_ids_names_and_metrics(
     assert complete("%mlpipe deploy ") == ["mnist-best"]
     assert "outputs_root" in complete("%mlpipe config out")
     assert "--name" in complete("%%mlpipe sweep --na")
+
+
+def test_completion_offers_ids_and_metrics_never_python_keywords(
+    shell: Any, make_group: Any
+) -> None:
+    """What JupyterLab asks for (``Completer.completions``): ours only, in our order."""
+    from IPython.core.completer import provisionalcompleter
+
+    group = make_group()
+    group.log(group.experiments[0], 0, loss=0.5, accuracy=0.9)
+
+    def complete(typed: str) -> list[tuple[str, str]]:
+        with provisionalcompleter():
+            return [(c.text, c.type) for c in shell.Completer.completions(typed, len(typed))]
+
+    verbs = complete("%mlpipe ")
+    assert verbs and all(kind == "mlpipe" for _, kind in verbs)
+    assert not {"and", "if", "in", "is", "not", "or"} & {text for text, _ in verbs}
+    ids = [text for text, _ in complete("%mlpipe logs ")]
+    assert ids == [str(e) for e in sorted(group.experiments, reverse=True)]
+    assert [t for t, _ in complete(f"%mlpipe plot {group.id} --metric ")] == ["accuracy", "loss"]
+    assert [t for t, _ in complete("%mlpipe config i")] == ["ingress_url"]
+    assert "print" in [t for t, _ in complete("pri")]  # plain Python lines are left alone
     completer = shell.user_ns["_mlpipe_magics"].completer
     typed = "%mlpipe experiments 99 --metric "
     assert completer(SimpleNamespace(line=typed, text_until_cursor=typed)) == []  # no such group

@@ -35,7 +35,8 @@ def test_the_whole_loop_from_magics(
     assert "FROM " in capsys.readouterr().out  # the Dockerfile it would build, printed
     record = shell.run_line_magic("mlpipe", "deploy tiny-real")
     try:
-        assert record["url"].startswith("http://127.0.0.1:")
+        assert record.url.startswith("http://127.0.0.1:") and record.health == "healthy"
+        assert "%mlpipe predict tiny-real INPUT" in record._repr_html_()  # what to do next
         prediction = shell.run_line_magic("mlpipe", "predict tiny-real '[[1.0, 3.0]]'")
         assert prediction.values == [[2.0, 6.0]]
         table = shell.run_line_magic("mlpipe", "deployments")

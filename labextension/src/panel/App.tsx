@@ -34,7 +34,7 @@ export function App(props: { state: PanelState; controller: PanelController }): 
       {state.listError ? <div className="jp-mlpipe-error" role="alert">{state.listError}</div> : null}
       {state.actionError ? <div className="jp-mlpipe-error" role="alert">{state.actionError}</div> : null}
       {state.openGroup === null ? (
-        <Groups groups={state.groups} busy={state.sweepBusy}
+        <Groups groups={state.groups} busy={state.sweepBusy} loading={state.listLoading}
           onOpen={id => controller.openGroup(id)}
           onStart={request => void controller.startSweep(request)} />
       ) : (

@@ -2,7 +2,8 @@
 import * as React from 'react';
 
 import { PanelController, PanelState } from '../controller';
-import { summarizeCounts } from '../model';
+import { isActive, paramsLabel, summarizeCounts } from '../model';
+import { confirmAction } from './confirm';
 import { MetricChart } from './Chart';
 import { DeployForm } from './DeployForm';
 import { ExperimentsTable } from './ExperimentsTable';
@@ -12,6 +13,14 @@ export function GroupView(props: { state: PanelState; controller: PanelControlle
   const group = state.openGroup as number;
   const detail = state.detail;
   const metrics = detail?.metrics ?? [];
+  const active = detail ? isActive(detail.counts, detail.group.status) : false;
+  const labels = React.useMemo(() => {
+    const out: Record<number, string> = {};
+    for (const row of detail?.experiments ?? []) {
+      out[row.id] = paramsLabel(row.params, detail?.varying ?? []);
+    }
+    return out;
+  }, [detail?.experiments, detail?.varying]);
   return (
     <div className="jp-mlpipe-group-view" data-group={group}>
       <div className="jp-mlpipe-row">
@@ -28,17 +37,27 @@ export function GroupView(props: { state: PanelState; controller: PanelControlle
         <>
           <div className="jp-mlpipe-row">
             <span className="jp-mlpipe-counts" aria-live="polite">{summarizeCounts(detail.counts)}</span>
-            <button className="jp-mlpipe-button" onClick={() => void controller.stopGroup(group)}
-              aria-label={`Stop sweep ${group}`}>
+            <button className="jp-mlpipe-button" aria-label={`Stop sweep ${group}`}
+              disabled={!active}
+              title={active ? 'Stop every running and queued experiment' : 'Nothing runs: nothing to stop'}
+              onClick={() => void confirmAction(`Stop sweep #${group}?`,
+                'Running experiments are stopped and queued ones never start. What they wrote stays.',
+                'Stop').then(ok => { if (ok) { void controller.stopGroup(group); } })}>
               Stop
             </button>
           </div>
-          <ExperimentsTable rows={detail.experiments} params={detail.params} metrics={metrics}
+          <ExperimentsTable rows={detail.experiments} params={detail.params}
+            varying={detail.varying} metrics={metrics}
+            objective={detail.group.objective?.metric ?? null}
+            best={detail.group.best ?? null}
             sort={state.sort} selected={state.logExperiment}
             onSort={key => controller.sortBy(key)}
             onSelect={id => controller.showLogs(id)}
-            onStop={id => void controller.stopExperiment(id)} />
+            onStop={id => void confirmAction(`Stop experiment ${id}?`,
+              'Its process is stopped; what it wrote stays.', 'Stop')
+              .then(ok => { if (ok) { void controller.stopExperiment(id); } })} />
           <MetricChart series={state.series} metrics={metrics} metric={state.chartMetric}
+            labels={labels} best={detail.group.best ?? null}
             onMetric={m => controller.setChartMetric(m)} />
           {state.logExperiment !== null ? (
             <section className="jp-mlpipe-section" aria-label={`Log of experiment ${state.logExperiment}`}>

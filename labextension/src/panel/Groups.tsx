@@ -3,15 +3,23 @@ import * as React from 'react';
 
 import { GroupSummary, SweepRequest } from '../types';
 
-const EXAMPLE = `version: 1
+/**
+ * The starting spec runs as it is: each trial logs a loss curve through jupyter_mlpipe's own
+ * tracking helper, so Start gives a live chart before any project file exists.
+ */
+export const EXAMPLE = `version: 1
 kind: group
 hptuning:
   concurrency: 2
   matrix:
     lr:
-      values: [0.01, 0.1]
+      values: [0.01, 0.05, 0.1]
+declarations:
+  steps: 20
 run:
-  cmd: python train.py --lr={{ lr }}
+  cmd: python -c "import time; from jupyter_mlpipe import tracking as t;
+    [(t.log_metrics(step=s, loss=1 / (1 + {{ lr }} * s)), time.sleep(0.2))
+     for s in range({{ steps }})]"
 `;
 
 function counts(group: GroupSummary): string {
@@ -28,20 +36,26 @@ function counts(group: GroupSummary): string {
 export interface GroupsProps {
   groups: GroupSummary[];
   busy: boolean;
+  /** The project's list is being read (after a switch): say so rather than "No sweeps". */
+  loading: boolean;
   onOpen: (group: number) => void;
   onStart: (request: SweepRequest) => void;
 }
 
 export function Groups(props: GroupsProps): JSX.Element {
-  const { groups, busy, onOpen, onStart } = props;
+  const { groups, busy, loading, onOpen, onStart } = props;
   const [spec, setSpec] = React.useState(EXAMPLE);
   const [file, setFile] = React.useState('');
   const [name, setName] = React.useState('');
+  const [objective, setObjective] = React.useState('loss:min');
   const submit = (event: React.FormEvent): void => {
     event.preventDefault();
     const request: SweepRequest = file.trim() ? { file: file.trim() } : { spec };
     if (name.trim()) {
       request.name = name.trim();
+    }
+    if (objective.trim()) {
+      request.objective = objective.trim();
     }
     onStart(request);
   };
@@ -64,6 +78,8 @@ export function Groups(props: GroupsProps): JSX.Element {
               </li>
             ))}
           </ul>
+        ) : loading ? (
+          <p className="jp-mlpipe-muted jp-mlpipe-loading" role="status">Loading sweeps…</p>
         ) : (
           <p className="jp-mlpipe-muted">No sweeps yet.</p>
         )}
@@ -82,6 +98,12 @@ export function Groups(props: GroupsProps): JSX.Element {
           <span>Name</span>
           <input className="jp-mlpipe-input" value={name} placeholder="optional"
             onChange={e => setName(e.target.value)} aria-label="Sweep name" />
+        </label>
+        <label className="jp-mlpipe-field">
+          <span>Objective</span>
+          <input className="jp-mlpipe-input" value={objective} placeholder="METRIC:min or METRIC:max"
+            onChange={e => setObjective(e.target.value)} aria-label="Sweep objective"
+            title="what the sweep optimises: the best experiment is chosen and highlighted by it" />
         </label>
         <button type="submit" className="jp-mlpipe-button jp-mod-accept" disabled={busy}>
           Start sweep

@@ -57,7 +57,7 @@ def test_hyperband_gives_the_resource_and_finishes(api: Mlpipe, write_spec: Any,
       cmd: python trial.py
     """
     sweep = api.sweep(write_spec(project, spec), wait=True, progress=False)
-    frame = api.experiments(sweep.group)
+    frame = api.experiments(sweep.group, columns="all")
     assert len(frame) == sweep.record().planned == 5
     assert set(frame["steps"]) == {3}
     assert set(frame["status"]) <= {"succeeded", "stopped"}

@@ -39,14 +39,15 @@ def test_sweep_wait_tables_best_and_logs(write_spec: Any, project: Path) -> None
     table = mlpipe("experiments", "1", "--project", "cli", "--format", "csv", "--sort", "-x")
     rows = list(csv.DictReader(io.StringIO(table.stdout)))
     assert [r["x"] for r in rows] == ["2", "1"] and {r["status"] for r in rows} == {"succeeded"}
-    best = mlpipe("best", "1", "--metric", "loss", "--mode", "min", "--project", "cli")
+    best = mlpipe("best", "1", "-m", "loss", "--mode", "min", "-p", "cli", "--format", "json")
     assert json.loads(best.stdout)["params"]["x"] == 1
     # the spec states no objective: best must be told the direction, never guess it
     usage = mlpipe("best", "1", "--metric", "loss", "--project", "cli")
     assert usage.returncode == 2 and "--mode" in usage.stderr, usage.stderr
     assert "no objective" in mlpipe("objective", "1", "--project", "cli").stdout
     assert mlpipe("objective", "1", "loss:max", "--project", "cli").returncode == 0
-    assert json.loads(mlpipe("best", "1", "--project", "cli").stdout)["params"]["x"] == 2
+    best = mlpipe("best", "1", "--project", "cli", "--format", "json")
+    assert json.loads(best.stdout)["params"]["x"] == 2
     as_json = json.loads(mlpipe("groups", "--project", "cli", "--format", "json").stdout)
     assert as_json[0]["succeeded"] == 2
     logs = mlpipe("logs", "1", "--project", "cli")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,8 @@ def test_ship_a_group_best_then_list_and_refuse_to_replace(swept: Path) -> None:
     name = f"cli-g1-e{best}"
     assert record["result"]["package"]["name"] == name
     assert "best: experiment" in done.stderr and "deploy: serving" in done.stderr
-    params = json.loads(mlpipe("best", "1", "-m", "loss", "--mode", "min", "-p", "cli").stdout)
+    best_json = mlpipe("best", "1", "-m", "loss", "--mode", "min", "-p", "cli", "--format", "json")
+    params = json.loads(best_json.stdout)
     assert params["id"] == best and params["params"]["x"] == 1
 
     answer = mlpipe("predict", name, '{"data": {"ndarray": [[1.5]]}}')
@@ -48,8 +50,9 @@ def test_ship_a_group_best_then_list_and_refuse_to_replace(swept: Path) -> None:
 
     listed = mlpipe("operations")
     assert listed.returncode == 0
-    assert f"operation {record['id']}  ship  succeeded" in listed.stdout
-    assert "build    skipped" in listed.stdout
+    assert f"operation {record['id']} (ship): succeeded" in listed.stdout
+    assert re.search(r"^  build +skipped — not needed", listed.stdout, re.M), listed.stdout
+    assert f"mlpipe predict {name} INPUT" in listed.stdout  # what to do next
     one = json.loads(mlpipe("operations", record["id"], "--format", "json").stdout)
     assert one == record
 

@@ -36,7 +36,7 @@ def test_grid_sweep_layout_params_metrics(
     sweep = api.sweep(write_spec(project, GRID), wait=True, progress=False)
     record = sweep.record()
     assert record.status == "succeeded", record.message
-    frame = api.experiments(sweep.group)
+    frame = api.experiments(sweep.group, columns="all")
     assert sorted(frame["x"]) == [1, 2, 3]
     assert set(frame["status"]) == {"succeeded"}
     for eid, row in frame.iterrows():
@@ -96,7 +96,7 @@ def test_retry_reruns_a_failed_attempt(api: Mlpipe, write_spec: Any, project: Pa
       cmd: python trial.py
     """
     sweep = api.sweep(write_spec(project, spec), wait=True, progress=False, retries=1)
-    (row,) = api.experiments(sweep.group).itertuples()
+    (row,) = api.experiments(sweep.group, columns="all").itertuples()
     assert row.status == "succeeded" and row.attempt == 2
     assert [e["event"] for e in api._store().events(sweep.group)].count("retried") == 1
 
