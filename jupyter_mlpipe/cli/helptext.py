@@ -171,19 +171,27 @@ def epilog(verb: str) -> str:
 
 def overview(version: str, prog: str = "mlpipe") -> str:
     """What ``mlpipe`` alone and ``mlpipe --version`` print: the version and the verbs."""
-    lines = [
+    import shutil
+    import textwrap
+
+    width = max(60, min(shutil.get_terminal_size((80, 24)).columns, 100))
+    lines = textwrap.wrap(
         f"{prog} {version} — from notebook to production: sweep, watch, pick, package, build,"
         " deploy, predict",
-        "",
-    ]
+        width,
+    )
+    lines.append("")
     for stage in STAGES:
         lines.append(f"{stage}:")
         for verb, text in HELP.items():
             if text.stage == stage:
-                lines.append(f"  {verb:12} {text.summary}")
+                lines += textwrap.wrap(
+                    text.summary, width, initial_indent=f"  {verb:12} ", subsequent_indent=" " * 15
+                )
     lines += [
         "",
         f"`{prog} VERB --help` explains a verb, with an example. Start with:",
-        f"  {prog} sweep notebooks/mnist/polyaxonfile_hyperparams.yml --wait",
+        f"  {prog} sweep notebooks/mnist/polyaxonfile_hyperparams.yml --objective accuracy:max"
+        " --wait",
     ]
     return "\n".join(lines)

@@ -237,13 +237,14 @@ class ExperimentRow(Shown):
         if s.attempt > 1:
             lines.append(("attempt", str(s.attempt)))
         lines.append(("outputs", self.path))
+        where = f" --project {self.project}" if self.project else ""  # ids are per project
         if self.status == "succeeded":
             steps = [
-                f"mlpipe ship --experiment {self.id}",
-                f"mlpipe package {self.id} --name NAME",
+                f"mlpipe ship --experiment {self.id}{where}",
+                f"mlpipe package {self.id} --name NAME{where}",
             ]
         else:
-            steps = [f"mlpipe logs {self.id}"]
+            steps = [f"mlpipe logs {self.id}{where}"]
         return Card(
             f"experiment {self.id} (group {self.group})", self.status, lines, steps, s.message
         )
