@@ -28,3 +28,36 @@ def outputs_root() -> Path:
     import os
 
     return Path(os.environ["MLPIPE_OUTPUTS_ROOT"])
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop and reap any child process a test left running, and name it in tests/artifacts.
+
+    Tests stop what they start; this is the safety net that keeps a leak from outliving the run
+    (and from printing a ResourceWarning after pytest's summary line). Runs before the summary.
+    """
+    import psutil
+
+    leaked = [p for p in psutil.Process().children() if p.is_running()]
+    if not leaked:
+        return
+    lines = []
+    for child in leaked:
+        try:
+            lines.append(f"{child.pid}: {' '.join(child.cmdline())}")
+        except psutil.Error:
+            lines.append(f"{child.pid}: (gone)")
+        try:
+            child.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(leaked, timeout=5)
+    for child in alive:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(alive, timeout=5)
+    artifacts = REPO / "tests" / "artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    (artifacts / "leaked-processes.txt").write_text("\n".join(lines) + "\n")

@@ -22,7 +22,7 @@ ACCEPT = ", ".join([
     "application/vnd.docker.distribution.manifest.list.v2+json",
     "application/vnd.docker.distribution.manifest.v2+json",
 ])
-_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def manifest_digest(ref: str, *, tls_verify: bool = True, timeout: float = 15.0)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as answer:
                 digest = answer.headers.get("Docker-Content-Digest", "")
-                return digest if _DIGEST.match(digest) else None
+                return digest if _DIGEST.fullmatch(digest) else None
         except urllib.error.HTTPError as exc:
             if exc.code != 401 or "Authorization" in headers:
                 return None

@@ -62,7 +62,9 @@ def with_reason(message: str, folder: Path) -> str:
         return message
     if not reason:
         return message
-    return f"{message}: {reason}" if message else reason
+    # the trial's own reason replaces the executor's guess (its last output line), if any
+    head = message.split(": ", 1)[0]
+    return f"{head}: {reason}" if head else reason
 
 
 @dataclass

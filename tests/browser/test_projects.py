@@ -82,7 +82,7 @@ def _bests(lab: Lab, project: str, group: int) -> dict[str, int]:
 
     api = _api(lab, project)
     out = {"api": api.best(group).id}
-    cli = json.loads(_mlpipe(lab, "best", str(group), "--project", project))
+    cli = json.loads(_mlpipe(lab, "best", str(group), "--project", project, "--format", "json"))
     out["cli"] = int(cli["id"]) if "id" in cli else int(cli["experiment"]["id"])
     rest = lab.api(f"groups/{group}/best?project={project}")
     out["rest"] = rest["experiment"]["id"]  # type: ignore[index]
