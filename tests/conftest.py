@@ -36,12 +36,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     Tests stop what they start; this is the safety net that keeps a leak from outliving the run
     (and from printing a ResourceWarning after pytest's summary line). Runs before the summary.
     """
+    import gc
+    import subprocess
+
     import psutil
 
-    leaked = [p for p in psutil.Process().children() if p.is_running()]
-    if not leaked:
-        return
     lines = []
+    # Popen objects nobody waited for: stop and reap them through their own handle
+    for handle in [o for o in gc.get_objects() if isinstance(o, subprocess.Popen)]:
+        if handle.poll() is None:
+            lines.append(f"{handle.pid}: {handle.args!r} (a Popen never waited for)")
+            handle.kill()
+            try:
+                handle.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+    leaked = [p for p in psutil.Process().children() if p.is_running()]
     for child in leaked:
         try:
             lines.append(f"{child.pid}: {' '.join(child.cmdline())}")
@@ -58,6 +68,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         except psutil.Error:
             pass
     psutil.wait_procs(alive, timeout=5)
+    if not lines:
+        return
     artifacts = REPO / "tests" / "artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
     (artifacts / "leaked-processes.txt").write_text("\n".join(lines) + "\n")
