@@ -394,9 +394,16 @@ class GroupReader:
         return state, damage, True
 
     def _row(self, eid: int, metrics_changed: bool) -> ExperimentRow:
-        state, status_damage, status_changed = self._state(eid)
+        state, status_damage, _ = self._state(eid)
         held = self._rows.get(eid)
-        if held is not None and not status_changed and not metrics_changed and eid in self._params:
+        # the held row is current when it carries the status record read now (``statuses()``
+        # may have read a new one since the row was built) and no new metric arrived
+        if (
+            held is not None
+            and held.state is state
+            and not metrics_changed
+            and eid in self._params
+        ):
             return held
         if eid not in self._params:
             params, params_damage = read_params(os.path.join(self._base, str(eid)))

@@ -198,3 +198,12 @@ def test_the_trial_side_writes_the_file_the_read_model_reads() -> None:
 
     # the tracking helper is standard-library only, so it cannot import the name: keep them equal
     assert tracking.METRICS_FILE == METRICS
+
+
+def test_a_status_read_by_statuses_still_reaches_the_rows(tmp_path: Path) -> None:
+    store, gid = write_hostile_group(tmp_path)
+    reader = GroupReader(store.group_dir(gid), store.project)
+    e3 = reader.rows()[2].id
+    store.write_status(e3, ExperimentStatus(status="failed", exit_code=3))
+    assert reader.statuses()[e3].status == "failed"  # a cheap poll reads the new record first
+    assert reader.rows()[2].status == "failed"  # and the rows still show it
