@@ -42,8 +42,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     import psutil
 
     lines = []
-    # Popen objects nobody waited for: stop and reap them through their own handle
-    for handle in [o for o in gc.get_objects() if isinstance(o, subprocess.Popen)]:
+    # Popen objects nobody waited for: stop and reap them through their own handle. type(), not
+    # isinstance(): the latter asks lazy module proxies for __class__, which may warn.
+    handles = [o for o in gc.get_objects() if issubclass(type(o), subprocess.Popen)]
+    for handle in handles:
         if handle.poll() is None:
             lines.append(f"{handle.pid}: {handle.args!r} (a Popen never waited for)")
             handle.kill()
