@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ..errors import InvalidArgument, MlpipeError, PackageError
-from ..store.store import LOG, METRICS, PARAMS, STATUS
+from ..store.reader import LOG, METRICS, PARAMS, STATUS
 from .records import DeploymentInfo, Prediction
 
 if TYPE_CHECKING:

@@ -34,7 +34,7 @@ from ..store import (
     Store,
 )
 from ..store.metrics import MetricLine, finite_or_none, read_lines
-from ..store.store import METRICS
+from ..store.reader import METRICS
 from ..tracking.function_trial import REASON_FILE
 from .launch import make_launch
 

@@ -378,8 +378,8 @@ class GroupReader:
         ).read()
 
     # -- internals ------------------------------------------------------------------------------
-    def _state(self, eid: int) -> tuple[ExperimentStatus, str, bool]:
-        """(status, damage, changed since the last look) of one experiment; lock held."""
+    def _state(self, eid: int) -> tuple[ExperimentStatus, str]:
+        """(status, damage) of one experiment, re-read only when its stat changed; lock held."""
         path = f"{self._base}/{eid}/{STATUS}"
         try:
             st = os.stat(path)
@@ -388,13 +388,13 @@ class GroupReader:
             key = _NO_FILE
         held = self._status.get(eid)
         if held is not None and held[0] == key:
-            return held[1], held[2], False
+            return held[1], held[2]
         state, damage = (ExperimentStatus(), "") if key == _NO_FILE else _status_and_damage(path)
         self._status[eid] = (key, state, damage)
-        return state, damage, True
+        return state, damage
 
     def _row(self, eid: int, metrics_changed: bool) -> ExperimentRow:
-        state, status_damage, _ = self._state(eid)
+        state, status_damage = self._state(eid)
         held = self._rows.get(eid)
         # the held row is current when it carries the status record read now (``statuses()``
         # may have read a new one since the row was built) and no new metric arrived

@@ -40,17 +40,6 @@ from .records import ExperimentRecord, ExperimentStatus, GroupRecord
 
 log = logging.getLogger("jupyter_mlpipe")
 
-__all__ = [
-    "EVENTS",
-    "GROUP",
-    "LOG",
-    "METRICS",
-    "PARAMS",
-    "SPEC",
-    "STATUS",
-    "DeploymentStore",
-    "Store",
-]
 
 
 def _int_names(folder: Path) -> list[int]:
