@@ -46,7 +46,7 @@ from ..k8s.watch import Watcher
 from ..store import FAILED, RUNNING, STOPPED, SUCCEEDED, TIMED_OUT, GroupRecord, Store
 from .base import Executor, TrialLaunch, TrialUpdate
 from .kubernetes_pod import pod_group
-from .logs import follow_file
+from .logs import follow_file, last_line
 
 #: Launch variables that describe the submitting machine, not the trial's image.
 HOST_ONLY = frozenset({"PATH", "PYTHONPATH", "HOME", "VIRTUAL_ENV"})
@@ -329,6 +329,9 @@ class KubernetesExecutor(Executor):
             message = f"exited with code {code}" if code is not None else "pod failed"
             detail = term.get("message") or status.get("message") or term.get("reason") or ""
             message += f" ({detail})" if detail and detail != "Error" else ""
+            # the pod's entry script wrote its output to the experiment folder (shared volume)
+            last = last_line(self.store.log_path(eid))
+            message += f": {last}" if last else ""
         failures = int((pod["metadata"].get("annotations") or {}).get(INDEX_FAILURES) or 0) + 1
         retried = (job.indexed and result in (FAILED, TIMED_OUT) and failures <= job.retries
                    and code != NOT_FOUND_EXIT)

@@ -78,3 +78,35 @@ run:
         assert [p["values"]["loss"] for p in points] == pytest.approx(
             [rec.params["lr"] * 3, rec.params["lr"] * 2, rec.params["lr"]])
         assert "trained with" in (Path(rec.path) / "output.log").read_text()
+
+
+def test_a_failed_trial_pod_is_reported_with_its_last_output_line(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "train.py").write_text("import sys\nprint('loading')\n"
+                                      "sys.exit('ValueError: lr must be positive')\n")
+    spec = f"""\
+version: 1
+kind: experiment
+declarations:
+  python: {json.dumps(sys.executable)}
+build:
+  image: python:3.11-slim
+run:
+  cmd: '{{{{ python }}}} train.py'
+"""
+    store = Store(tmp_path / "outputs", "tester", "e2e")
+    group = store.create_group(lambda gid: GroupRecord(
+        id=gid, project="e2e", user="tester", name="e2e", created=time.time(),
+        spec_file="run.yml", project_dir=str(project), algorithm="single",
+        backend="kubernetes", concurrency=1, planned=1), spec)
+    with KubeDouble(namespace="e2e", mode="run") as kd:
+        executor = make_executor(kd, store, image=None)
+        try:
+            final = Driver(store, group.id, Settings.load(), executor, tick=0.1).run()
+        finally:
+            executor.close()
+    assert final.status == "failed"
+    (record,) = store.experiments(group.id)
+    # the pod wrote its output to the experiment folder; its last line is the reason
+    assert record.state.message == "exited with code 1: ValueError: lr must be positive"
