@@ -190,6 +190,13 @@ REGISTRY: tuple[Setting, ...] = (
     Setting("supervisor_image", str, lambda: "",
             "image of a Kubernetes sweep's supervisor pod; empty: the JupyterLab pod's own"),
     Setting(
+        "image_check_timeout",
+        _parse_seconds,
+        lambda: 600.0,
+        "seconds a function sweep waits for the probe pod that checks its trial image (the"
+        " image pull included)",
+    ),
+    Setting(
         "builder_image",
         str,
         lambda: "docker.io/seldonio/seldon-core-s2i-python3:1.17.1",

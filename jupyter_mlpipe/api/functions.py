@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ..errors import InvalidArgument
-from ..tracking.function_trial import FUNCTION_FILE, SOURCE_FILE, python_version
+from ..tracking.function_trial import FUNCTION_FILE, SOURCE_FILE, TRIAL_MODULE, python_version
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -44,7 +44,6 @@ ALGORITHMS = {
     "hyperband": "hyperband",
     "bo": "bo",
 }
-TRIAL_MODULE = "jupyter_mlpipe.tracking.function_trial"
 
 
 def function_name(function: Callable[..., Any]) -> str:
@@ -306,5 +305,6 @@ class FunctionVerbs:
             files=files,
             name=name or (fname if fname.isidentifier() else None),  # not "<lambda>"
             objective=chosen,
+            function_sweep=True,
             **options,
         )

@@ -48,8 +48,13 @@ class SubmitVerbs:
         retries: int = 0,
         timeout: float | None = None,
         objective: str | Objective | None = None,
+        function_sweep: bool = False,
     ) -> Sweep | list[dict[str, Any]]:
-        """Validate ``text``, then create the group (with ``files`` in its folder) and start it."""
+        """Validate ``text``, then create the group (with ``files`` in its folder) and start it.
+
+        ``function_sweep``: the trials unpickle the notebook's function; on Kubernetes, their
+        image is probed first (:meth:`_check_function_image`).
+        """
         from ..search import make_search
         from ..spec import parse_spec
 
@@ -75,7 +80,7 @@ class SubmitVerbs:
         plan = self._plan(spec, seed, limit=None if dry_run else 1000)
         if dry_run:
             return (
-                self._kubernetes_plan(store, spec, seed, plan, project_dir)
+                self._kubernetes_plan(store, spec, seed, plan, project_dir, function_sweep)
                 if backend == "kubernetes"
                 else plan
             )
@@ -88,6 +93,14 @@ class SubmitVerbs:
             raise InvalidArgument(f"--retries must be 0 or more, got {retries}")
         if timeout is not None and not timeout > 0:
             raise InvalidArgument(f"--timeout must be a positive number of seconds, got {timeout}")
+        from ..builders.trial_build import builds_image
+
+        probe_first = backend == "kubernetes" and function_sweep
+        if probe_first and not builds_image(self.settings, spec):  # pods run build.image as is
+            image = spec.build.image if spec.build is not None else None
+            assert image, "sweep_function requires image= on Kubernetes"
+            self._check_function_image(store, spec, image)
+            probe_first = False
         record = store.create_group(
             lambda gid: GroupRecord(
                 id=gid,
@@ -125,7 +138,9 @@ class SubmitVerbs:
             from ..builders.trial_build import prepare_trial_image
             from ..executors.kubernetes_supervisor import start_cluster_supervisor
 
-            prepare_trial_image(store, self.settings, record, spec)
+            built = prepare_trial_image(store, self.settings, record, spec)
+            if probe_first and built is not None:  # the image just built or found
+                self._check_function_image(store, spec, str(built["image"]), record)
             start_cluster_supervisor(store, self.settings, record.id)
         else:
             start_supervisor(store, record.id, self.settings)
@@ -133,6 +148,36 @@ class SubmitVerbs:
         if wait:
             handle.wait(progress=progress)
         return handle
+
+    def _check_function_image(
+        self, store: Store, spec: Any, image: str, group: GroupRecord | None = None
+    ) -> None:
+        """Probe the trial image of a function sweep on Kubernetes: refuse it unless it runs
+        this notebook's Python and cloudpickle and has jupyter-mlpipe. When ``group`` exists
+        already (its image was just built), it is marked failed with the reason."""
+        import cloudpickle
+
+        from ..builders.trial_build import fail_group
+        from ..errors import MlpipeError
+        from ..executors.kubernetes_probe import check_function_image, image_probe
+        from ..k8s.client import KubeClient
+        from ..tracking.function_trial import python_version
+
+        probe = image_probe(
+            self.settings, image, user=store.user, project=store.project,
+            environment=spec.environment,
+        )
+        client = KubeClient.from_settings(self.settings)
+        try:
+            check_function_image(
+                client, probe, python=python_version(), cloudpickle=cloudpickle.__version__
+            )
+        except MlpipeError as exc:
+            if group is not None:
+                fail_group(store, group, f"the trial image cannot run the function: {exc}")
+            raise
+        finally:
+            client.close()
 
     @staticmethod
     def _plan(spec: Any, seed: int, limit: int | None = None) -> list[dict[str, Any]]:
@@ -151,9 +196,16 @@ class SubmitVerbs:
         return docs
 
     def _kubernetes_plan(
-        self, store: Store, spec: Any, seed: int, plan: list[dict[str, Any]], project_dir: Path
+        self,
+        store: Store,
+        spec: Any,
+        seed: int,
+        plan: list[dict[str, Any]],
+        project_dir: Path,
+        function_sweep: bool = False,
     ) -> list[dict[str, Any]]:
-        """The Jobs and ConfigMaps a Kubernetes sweep of ``plan`` would create (nothing sent)."""
+        """The Jobs and ConfigMaps a Kubernetes sweep of ``plan`` would create (nothing sent),
+        after the image build and, for a function sweep, the image probe's Job."""
         from ..engine.launch import trial_env
         from ..executors.base import TrialLaunch
         from ..executors.kubernetes import render_sweep
@@ -194,6 +246,18 @@ class SubmitVerbs:
         from ..builders.trial_build import dry_run_trial_image
 
         builds, image = dry_run_trial_image(self.settings, group, spec)
+        if function_sweep:
+            from ..executors.kubernetes_probe import image_probe
+            from ..k8s.manifests.probe import render_probe_job
+
+            probe = image_probe(
+                self.settings,
+                str(image["image"]) if image else spec.build.image,
+                user=store.user,
+                project=store.project,
+                environment=spec.environment,
+            )
+            builds.append(render_probe_job(probe))
         return builds + render_sweep(
             store, self.settings, group, launches, group.concurrency, spec=spec, trial_image=image
         )

@@ -60,13 +60,10 @@ def plan_for(settings: Any, group: GroupRecord, spec: Any, *, dry_run: bool = Fa
     Raises:
         BuildError: build steps but no registry to push to, or a step that is not an argv.
     """
-    build = getattr(spec, "build", None)
-    if build is None:
+    if not builds_image(settings, spec):
         return None
-    steps = tuple(build.build_steps)
+    steps = tuple(spec.build.build_steps)
     registry = str(getattr(settings, "registry", "") or "").rstrip("/")
-    if not steps and not registry:
-        return None
     if not registry and dry_run:
         registry = NO_REGISTRY
     if not registry:
@@ -75,7 +72,15 @@ def plan_for(settings: Any, group: GroupRecord, spec: Any, *, dry_run: bool = Fa
     from ..k8s.manifests.common import label_value
 
     repository = f"{registry}/mlpipe-trial-{label_value(group.project).lower()}"
-    return plan_trial_image(build.image, steps, group.project_dir, repository)
+    return plan_trial_image(spec.build.image, steps, group.project_dir, repository)
+
+
+def builds_image(settings: Any, spec: Any) -> bool:
+    """Whether a sweep of ``spec`` builds (or finds) a trial image before its Jobs; when not,
+    its pods run ``build.image`` as given."""
+    build = getattr(spec, "build", None)
+    registry = str(getattr(settings, "registry", "") or "")
+    return build is not None and bool(build.build_steps or registry)
 
 
 def tls_verify(image: str) -> bool:
@@ -140,7 +145,7 @@ def prepare_trial_image(store: Store, settings: Any, group: GroupRecord, spec: A
                                      builder=builder, on_line=on_line, check=check,
                                      mounts=mounts)
     except BuildError as exc:
-        _fail_group(store, group, str(exc))
+        fail_group(store, group, f"the trial image could not be built: {exc}")
         raise
     record = {"image": ImageRef.parse(plan.image).by_digest(digest), "tag": plan.image,
               "digest": digest, "built": built, "base": plan.base,
@@ -209,8 +214,8 @@ def _build(plan: TrialImagePlan, settings: Any, project_dir: Path, name: str, bu
     return str(result.digest)
 
 
-def _fail_group(store: Store, group: GroupRecord, message: str) -> None:
+def fail_group(store: Store, group: GroupRecord, message: str) -> None:
+    """Mark ``group`` failed before any trial ran: its trial image cannot be used."""
     record = store.read_group(group.id)
-    store.write_group(record.evolve(status="failed", finished=time.time(),
-                                    message=f"the trial image could not be built: {message}"))
+    store.write_group(record.evolve(status="failed", finished=time.time(), message=message))
     store.log_event(group.id, "trial-image-failed", message=message[-2000:])

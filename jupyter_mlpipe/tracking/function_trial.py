@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+#: The module a function sweep's ``run.cmd`` runs (``python -m``).
+TRIAL_MODULE = "jupyter_mlpipe.tracking.function_trial"
 #: File of the group folder holding the pickled function.
 FUNCTION_FILE = "function.pkl"
 #: File of the group folder holding the function's source text (provenance only).
@@ -53,6 +55,22 @@ def python_version() -> str:
     return f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
+def mismatch(found: tuple[str, str | None], wanted: tuple[str, str], runs: str) -> str | None:
+    """Why an interpreter with ``found`` (Python ``major.minor``, cloudpickle version or None
+    when it has none) cannot load a function pickled with ``wanted``, or None when it can.
+
+    ``runs`` names that interpreter in the message (``"this trial"``, ``"image REF"``).
+    """
+    if found == wanted:
+        return None
+    has = f"cloudpickle {found[1]}" if found[1] else "no cloudpickle"
+    return (
+        f"the function was pickled with Python {wanted[0]} and cloudpickle {wanted[1]}, but"
+        f" {runs} runs Python {found[0]} and {has} — use an image with Python {wanted[0]} and"
+        f" `pip install cloudpickle=={wanted[1]}`"
+    )
+
+
 def check_versions(python: str | None, cloudpickle_version: str | None) -> Any:
     """Import cloudpickle and compare this process's versions with the notebook's.
 
@@ -65,20 +83,13 @@ def check_versions(python: str | None, cloudpickle_version: str | None) -> Any:
     try:
         import cloudpickle
     except ImportError:
-        raise TrialFailed(
-            "cloudpickle is not installed in this trial's environment — add"
-            f" `pip install cloudpickle=={cloudpickle_version}` to the image's build steps",
-            MISMATCH,
-        ) from None
-    ours = (python_version(), cloudpickle.__version__)
-    wanted = (python or ours[0], cloudpickle_version or ours[1])
-    if ours != wanted:
-        raise TrialFailed(
-            f"the function was pickled with Python {wanted[0]} and cloudpickle {wanted[1]},"
-            f" but this trial runs Python {ours[0]} and cloudpickle {ours[1]} — use an image"
-            f" with Python {wanted[0]} and `pip install cloudpickle=={wanted[1]}`",
-            MISMATCH,
-        )
+        cloudpickle = None
+    found = (python_version(), getattr(cloudpickle, "__version__", None))
+    wanted = (python or found[0], cloudpickle_version or found[1] or "")
+    reason = mismatch(found, wanted, "this trial")
+    if reason is not None or cloudpickle is None:
+        raise TrialFailed(reason or "cloudpickle is not installed in this trial's environment"
+                          " — add `pip install cloudpickle` to the image's build steps", MISMATCH)
     return cloudpickle
 
 

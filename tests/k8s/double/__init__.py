@@ -52,6 +52,9 @@ class KubeDouble:
             "phase": "Succeeded", "digest": "sha256:" + "d" * 64,
             "logs": ["building", "pushed"], "message": ""}
         self.seldon_outcome: dict[str, Any] = {"state": "Available", "description": ""}
+        # image -> what stands for it in ``run`` mode: the argv its ``python`` means (default:
+        # this interpreter), or a waiting reason such as "ErrImagePull" (it never starts)
+        self.images: dict[str, list[str] | str] = {}
         self.local: dict[str, LocalPod] = {}
         self.gone: dict[str, threading.Event] = {}  # scripted pods: set when deleted
         self.jobs = JobController(self)
@@ -265,6 +268,22 @@ class KubeDouble:
                     self.jobs.reconcile(ns, owner["name"])
             self.store.cond.notify_all()
 
+    def wait_pod(self, ns: str, name: str, reason: str) -> None:
+        """Leave the pod Pending with its container waiting for ``reason`` (a bad image)."""
+        def change(pod: dict[str, Any]) -> dict[str, Any]:
+            container = pod["spec"]["containers"][0]
+            pod["status"] = {"phase": "Pending", "containerStatuses": [{
+                "name": container["name"], "ready": False, "restartCount": 0,
+                "image": container["image"], "imageID": "", "state": {"waiting": {
+                    "reason": reason,
+                    "message": f'failed to pull image "{container["image"]}": not found'}}}]}
+            return pod
+
+        try:
+            self.store.update("pods", ns, name, change)
+        except ApiError:
+            pass
+
     def delete_pod(self, ns: str, name: str) -> None:
         """Delete a pod as its controller does (a missing pod is already gone)."""
         try:
@@ -286,12 +305,16 @@ class KubeDouble:
 
     def _run_pod(self, pod: dict[str, Any]) -> None:
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        stand_in = self.images.get(pod["spec"]["containers"][0]["image"])
+        if isinstance(stand_in, str):
+            self.wait_pod(ns, name, stand_in)
+            return
         self.set_pod(ns, name, "Running")
         deadline = pod["spec"].get("activeDeadlineSeconds")
         if self.mode == "run":
             cms = {o["metadata"]["name"]: o.get("data", {}) for o in
                    self.store.list("configmaps", ns)[0]}
-            local = LocalPod(pod, cms)
+            local = LocalPod(pod, cms, python=stand_in)
             self.local[name] = local
             code, expired = local.run(lambda line: self.log(ns, name, line), deadline)
             if local.killed.is_set() and not expired:

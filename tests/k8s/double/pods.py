@@ -54,8 +54,10 @@ def resolve_env(pod: dict[str, Any], container: dict[str, Any]) -> dict[str, str
 class LocalPod:
     """Runs one pod's first container as a subprocess; ``kill`` ends it (pod deletion)."""
 
-    def __init__(self, pod: dict[str, Any], configmaps: dict[str, dict[str, str]]) -> None:
+    def __init__(self, pod: dict[str, Any], configmaps: dict[str, dict[str, str]],
+                 python: list[str] | None = None) -> None:
         self.pod = pod
+        self.python = python or [sys.executable]  # what the image's python3/python is
         self.killed = threading.Event()
         self.tmp = tempfile.TemporaryDirectory(prefix="kdouble-pod-")
         self.paths: dict[str, str] = {}
@@ -85,15 +87,19 @@ class LocalPod:
         argv = [self._map(a) for a in (self.container.get("command") or [])
                 + (self.container.get("args") or [])]
         if argv and argv[0] in ("python3", "python"):
-            argv[0] = sys.executable
+            argv[:1] = self.python
         env = {**os.environ, **{k: self._map(v) for k, v in resolve_env(
             self.pod, self.container).items()}}
         cwd = self.container.get("workingDir")
         if self.killed.is_set():  # deleted before it started
             return 137, False
-        self.proc = subprocess.Popen(argv, env=env, cwd=cwd if cwd and os.path.isdir(cwd)
-                                     else None, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            self.proc = subprocess.Popen(argv, env=env, cwd=cwd if cwd and os.path.isdir(cwd)
+                                         else None, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        except FileNotFoundError:  # the runtime cannot start the command (StartError)
+            self.tmp.cleanup()
+            return 128, False
         timer = None
         expired = threading.Event()
         if deadline:

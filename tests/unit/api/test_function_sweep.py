@@ -128,7 +128,10 @@ def test_kubernetes_dry_run_renders_the_job_of_a_function_sweep(api: Mlpipe) -> 
     with pytest.raises(InvalidArgument, match="needs image=REF: an image with Python"):
         api.sweep(train, matrix=MATRIX, backend="kubernetes", dry_run=True)
     docs = api.sweep(train, matrix=MATRIX, backend="kubernetes", dry_run=True, image="reg/t:1")
-    job, config = docs
+    probe, job, config = docs
+    # first, the probe that checks the image runs this Python and cloudpickle
+    assert probe["metadata"]["labels"]["mlpipe.io/component"] == "image-probe"
+    assert probe["spec"]["template"]["spec"]["containers"][0]["image"] == "reg/t:1"
     assert job["kind"] == "Job" and job["spec"]["completions"] == 2
     container = job["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == "reg/t:1"
