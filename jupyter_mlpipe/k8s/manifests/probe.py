@@ -34,7 +34,7 @@ for key, module in (("cloudpickle", "cloudpickle"), ("mlpipe", "jupyter_mlpipe")
     except Exception as exc:
         found[key] = None
         found[key + "_error"] = "%s: %s" % (type(exc).__name__, exc)
-print({REPORT!r} + " " + json.dumps(found), flush=True)
+print({REPORT + " "!r} + json.dumps(found), flush=True)
 """
 
 
