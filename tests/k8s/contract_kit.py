@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from jupyter_mlpipe.engine.driver import Driver
 from jupyter_mlpipe.executors.kubernetes import KubernetesExecutor
 from jupyter_mlpipe.k8s.manifests import ClusterPaths
-from jupyter_mlpipe.store import Store
+from jupyter_mlpipe.settings import Settings
+from jupyter_mlpipe.store import GroupRecord, Store
 
 from .double import KubeDouble
 
@@ -24,6 +26,16 @@ def make_executor(double: KubeDouble, store: Store, **kwargs: Any) -> Kubernetes
     kwargs.setdefault("image", "python:3.11-slim")
     kwargs.setdefault("watch_timeout", 5)
     return KubernetesExecutor(store, double.client(), paths, **kwargs)
+
+
+def drive(double: KubeDouble, store: Store, group: int) -> GroupRecord:
+    """Run ``group`` to its end with the sweep driver and a Kubernetes executor on ``double``
+    (the image from each group's spec); return the final group record."""
+    executor = make_executor(double, store, image=None)
+    try:
+        return Driver(store, group, Settings.load(), executor, tick=0.1).run()
+    finally:
+        executor.close()
 
 
 def kubernetes_executor(store: Store) -> Iterator[KubernetesExecutor]:

@@ -15,12 +15,10 @@ import cloudpickle
 import pytest
 
 from jupyter_mlpipe.api.functions import function_spec, pickle_function
-from jupyter_mlpipe.engine.driver import Driver
-from jupyter_mlpipe.settings import Settings
 from jupyter_mlpipe.store import GroupRecord, Store
 from jupyter_mlpipe.tracking.function_trial import FUNCTION_FILE
 
-from .contract_kit import make_executor
+from .contract_kit import drive
 from .double import KubeDouble
 
 pytestmark = pytest.mark.integration
@@ -40,11 +38,7 @@ def _run(tmp_path: Path, spec: str) -> tuple[Store, int, str]:
         backend="kubernetes", concurrency=2, planned=3), spec)
     (store.group_dir(group.id) / FUNCTION_FILE).write_bytes(pickle_function(train))
     with KubeDouble(namespace="fk8s", mode="run") as kd:
-        executor = make_executor(kd, store, image=None)
-        try:
-            final = Driver(store, group.id, Settings.load(), executor, tick=0.1).run()
-        finally:
-            executor.close()
+        final = drive(kd, store, group.id)
     return store, group.id, final.status
 
 

@@ -149,15 +149,9 @@ def test_an_image_without_python_or_that_cannot_be_pulled_is_reported(
 @pytest.fixture
 def env(kd: KubeDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The notebook's settings: the double as the cluster, the test folders as volumes."""
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "double",
-        "clusters": [{"name": "double", "cluster": {"server": kd.url}}],
-        "users": [{"name": "me", "user": {}}],
-        "contexts": [{"name": "double", "context": {"cluster": "double", "user": "me",
-                                                    "namespace": "lab"}}]}))
     values = {"MLPIPE_OUTPUTS_ROOT": str(tmp_path / "outputs"),
-              "MLPIPE_KUBECONFIG": str(kubeconfig), "MLPIPE_NAMESPACE": "lab",
+              "MLPIPE_KUBECONFIG": kd.kubeconfig(tmp_path / "kubeconfig"),
+              "MLPIPE_NAMESPACE": "lab",
               "MLPIPE_REPOS_ROOT": str(tmp_path), "MLPIPE_DATA_ROOT": str(tmp_path),
               "MLPIPE_SUPERVISOR_IMAGE": "registry.local/lab:1", "MLPIPE_PROJECT": "fk8s",
               "MLPIPE_USER": "tester", "MLPIPE_REGISTRY": "",

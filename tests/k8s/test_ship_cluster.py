@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from jupyter_mlpipe.api import Mlpipe
 from jupyter_mlpipe.errors import PackageError
@@ -23,17 +22,11 @@ DIGEST = "sha256:" + "d" * 64
 
 @pytest.fixture
 def api(kd: KubeDouble, tmp_path: Path) -> Mlpipe:
-    config = tmp_path / "kubeconfig"
-    config.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "d",
-        "clusters": [{"name": "d", "cluster": {"server": kd.url}}],
-        "users": [{"name": "u", "user": {"token": "t"}}],
-        "contexts": [{"name": "d", "context": {"cluster": "d", "user": "u"}}]}))  # fmt: skip
     repos = tmp_path / "repos"
     (repos / "model").mkdir(parents=True)
     (repos / "model" / "TinyModel.py").write_text("class TinyModel:\n    pass\n")
     return Mlpipe(
-        kubeconfig=str(config),
+        kubeconfig=kd.kubeconfig(tmp_path / "kubeconfig"),
         namespace="team",
         repos_root=str(repos),
         deployments_root=str(repos / "deployments"),

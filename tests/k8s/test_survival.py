@@ -81,14 +81,8 @@ def kd() -> Iterator[KubeDouble]:
 @pytest.fixture
 def env(kd: KubeDouble, tmp_path: Path) -> dict[str, str]:
     """The notebook's settings: the double as the cluster, the test folders as volumes."""
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "double",
-        "clusters": [{"name": "double", "cluster": {"server": kd.url}}],
-        "users": [{"name": "me", "user": {}}],
-        "contexts": [{"name": "double", "context": {"cluster": "double", "user": "me",
-                                                    "namespace": "lab"}}]}))
-    return {"MLPIPE_OUTPUTS_ROOT": str(tmp_path / "outputs"), "MLPIPE_KUBECONFIG": str(kubeconfig),
+    return {"MLPIPE_OUTPUTS_ROOT": str(tmp_path / "outputs"),
+            "MLPIPE_KUBECONFIG": kd.kubeconfig(tmp_path / "kubeconfig"),
             "MLPIPE_NAMESPACE": "lab", "MLPIPE_REPOS_ROOT": str(tmp_path),
             "MLPIPE_DATA_ROOT": str(tmp_path), "MLPIPE_SUPERVISOR_IMAGE": "registry.local/lab:1",
             "MLPIPE_PROJECT": "survive", "MLPIPE_USER": "tester", "MLPIPE_REGISTRY": ""}

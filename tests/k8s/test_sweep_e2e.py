@@ -14,11 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlpipe.engine.driver import Driver
-from jupyter_mlpipe.settings import Settings
 from jupyter_mlpipe.store import GroupRecord, Store
 
-from .contract_kit import make_executor
+from .contract_kit import drive
 from .double import KubeDouble
 
 pytestmark = pytest.mark.integration
@@ -58,13 +56,8 @@ run:
         id=gid, project="e2e", user="tester", name="e2e", created=time.time(),
         spec_file="sweep.yml", project_dir=str(project), algorithm="grid",
         backend="kubernetes", concurrency=2, planned=3), spec)
-    settings = Settings.load()
     with KubeDouble(namespace="e2e", mode="run") as kd:
-        executor = make_executor(kd, store, image=None)
-        try:
-            final = Driver(store, group.id, settings, executor, tick=0.1).run()
-        finally:
-            executor.close()
+        final = drive(kd, store, group.id)
         jobs = kd.objects("jobs")
     assert final.status == "succeeded", final.message
     assert len(jobs) == 1 and jobs[0]["spec"]["completions"] == 3
@@ -81,31 +74,17 @@ run:
 
 
 def test_a_failed_trial_pod_is_reported_with_its_last_output_line(tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "train.py").write_text("import sys\nprint('loading')\n"
-                                      "sys.exit('ValueError: lr must be positive')\n")
-    spec = f"""\
-version: 1
-kind: experiment
-declarations:
-  python: {json.dumps(sys.executable)}
-build:
-  image: python:3.11-slim
-run:
-  cmd: '{{{{ python }}}} train.py'
-"""
+    (tmp_path / "train.py").write_text("print('loading')\n"
+                                       "raise SystemExit('ValueError: lr must be positive')\n")
     store = Store(tmp_path / "outputs", "tester", "e2e")
     group = store.create_group(lambda gid: GroupRecord(
         id=gid, project="e2e", user="tester", name="e2e", created=time.time(),
-        spec_file="run.yml", project_dir=str(project), algorithm="single",
-        backend="kubernetes", concurrency=1, planned=1), spec)
+        spec_file="run.yml", project_dir=str(tmp_path), algorithm="single",
+        backend="kubernetes", concurrency=1, planned=1),
+        "version: 1\nkind: experiment\nbuild: {image: python:3.11-slim}\n"
+        f"run: {{cmd: '{json.dumps(sys.executable)} train.py'}}\n")
     with KubeDouble(namespace="e2e", mode="run") as kd:
-        executor = make_executor(kd, store, image=None)
-        try:
-            final = Driver(store, group.id, Settings.load(), executor, tick=0.1).run()
-        finally:
-            executor.close()
+        final = drive(kd, store, group.id)
     assert final.status == "failed"
     (record,) = store.experiments(group.id)
     # the pod wrote its output to the experiment folder; its last line is the reason

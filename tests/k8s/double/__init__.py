@@ -99,6 +99,17 @@ class KubeDouble:
         conf.host = self.url
         return conf
 
+    def kubeconfig(self, path: Any) -> str:
+        """Write a kubeconfig file pointing at the double (its namespace as the context's);
+        return its path, for settings such as ``MLPIPE_KUBECONFIG``."""
+        path.write_text(json.dumps({
+            "apiVersion": "v1", "kind": "Config", "current-context": "double",
+            "clusters": [{"name": "double", "cluster": {"server": self.url}}],
+            "users": [{"name": "me", "user": {"token": "t"}}],
+            "contexts": [{"name": "double", "context": {"cluster": "double", "user": "me",
+                                                        "namespace": self.namespace}}]}))
+        return str(path)
+
     def client(self, **kwargs: Any) -> Any:
         from jupyter_mlpipe.k8s.client import KubeClient
 
