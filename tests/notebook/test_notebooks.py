@@ -54,3 +54,5 @@ def test_notebook_executes(name: str, tmp_path: Path) -> None:
     ]
     done = run(argv, cwd=ROOT, env=notebook_env(tmp_path), timeout=900)
     assert done.returncode == 0, done.output[-4000:]
+    if name == "function-sweep.ipynb":  # its restart-kernel cell ran (notebooks/conftest.py)
+        assert "kernel restarts: 1" in done.output, done.output[-4000:]
