@@ -182,7 +182,7 @@ def test_completion_offers_ids_and_metrics_never_python_keywords(
     ids = [text for text, _ in complete("%mlpipe logs ")]
     assert ids == [str(e) for e in sorted(group.experiments, reverse=True)]
     assert [t for t, _ in complete(f"%mlpipe plot {group.id} --metric ")] == ["accuracy", "loss"]
-    assert [t for t, _ in complete("%mlpipe config i")] == ["ingress_url"]
+    assert [t for t, _ in complete("%mlpipe config in")] == ["ingress_url"]
     assert "print" in [t for t, _ in complete("pri")]  # plain Python lines are left alone
     completer = shell.user_ns["_mlpipe_magics"].completer
     typed = "%mlpipe experiments 99 --metric "
