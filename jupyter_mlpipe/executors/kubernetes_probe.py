@@ -143,6 +143,8 @@ def run_probe(client: KubeClient, probe: ImageProbe, say: OnLine) -> ImageReport
     report = ImageReport.from_lines(lines)
     if report is not None:
         return report
+    if (pod.get("status") or {}).get("reason") == "DeadlineExceeded":
+        raise _too_long(probe, "DeadlineExceeded")
     state = _terminated(pod)
     detail = state.get("message") or state.get("reason") or (pod.get("status") or {}).get(
         "message") or "no message"
@@ -158,7 +160,8 @@ def run_probe(client: KubeClient, probe: ImageProbe, say: OnLine) -> ImageReport
 def _wait_for_pod(client: KubeClient, job: str, probe: ImageProbe, say: OnLine
                   ) -> dict[str, Any]:
     """The probe's pod once it has ended (Succeeded or Failed)."""
-    deadline = time.monotonic() + probe.timeout + 30  # the Job's own deadline ends it first
+    # the Job's own deadline (activeDeadlineSeconds) should end it first
+    deadline = time.monotonic() + probe.timeout + min(30.0, probe.timeout)
     shown = ""
     for etype, pod in events(client, POD, selector=f"job-name={job}", timeout=30,
                              deadline=deadline):
@@ -179,9 +182,13 @@ def _wait_for_pod(client: KubeClient, job: str, probe: ImageProbe, say: OnLine
                 f" ({waiting.get('message') or 'no message'}) — check the image's name and that"
                 " the cluster can pull it (an imagePullSecret on the service account"
                 f" {probe.paths.service_account})")
-    raise ExecutorError(f"the probe of image {probe.image} did not finish within"
-                        f" {probe.timeout:.0f} s (last seen: {shown or 'no pod yet'}) — a large"
-                        " image may need longer: mlpipe config image_check_timeout=SECONDS")
+    raise _too_long(probe, shown or "no pod yet")
+
+
+def _too_long(probe: ImageProbe, last: str) -> ExecutorError:
+    return ExecutorError(f"the probe of image {probe.image} did not finish within"
+                         f" {probe.timeout:.0f} s (last seen: {last}) — a large image may need"
+                         " longer: mlpipe config image_check_timeout=SECONDS")
 
 
 def _container_state(pod: Mapping[str, Any]) -> dict[str, Any]:

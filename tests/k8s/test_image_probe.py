@@ -144,6 +144,18 @@ def test_an_image_without_python_or_that_cannot_be_pulled_is_reported(
     assert _probe_jobs(kd) == []
 
 
+def test_a_probe_that_takes_too_long_names_the_setting(kd: KubeDouble) -> None:
+    kd.images["registry.local/slow:1"] = [sys.executable, "-c", "import time; time.sleep(60)"]
+    client = kd.client()
+    try:
+        with pytest.raises(ExecutorError, match=r"did not finish within 1 s \(last seen:"
+                           r" Running\) .* mlpipe config image_check_timeout=SECONDS"):
+            check_function_image(client, _probe("registry.local/slow:1", timeout=1), **OURS)
+    finally:
+        client.close()
+    assert _probe_jobs(kd) == [] and kd.local == {}  # the Job and its pod are gone
+
+
 # -- through the API, as a notebook submits -------------------------------------------------------
 
 @pytest.fixture
