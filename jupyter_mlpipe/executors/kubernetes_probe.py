@@ -134,7 +134,12 @@ def run_probe(client: KubeClient, probe: ImageProbe, say: OnLine) -> ImageReport
     name = client.create(render_probe_job(probe))["metadata"]["name"]
     try:
         pod = _wait_for_pod(client, name, probe, say)
-        lines = list(client.pod_log(pod["metadata"]["name"], container=CONTAINER))
+        try:
+            lines = list(client.pod_log(pod["metadata"]["name"], container=CONTAINER))
+        except KubernetesError:
+            if (pod.get("status") or {}).get("phase") == "Succeeded":
+                raise
+            lines = []  # a container that never started may have no log to read
     finally:
         try:
             client.delete(JOB, name, propagation="Background")
