@@ -45,7 +45,7 @@ from ..k8s.trial_entry import STOP_MARKER
 from ..k8s.watch import Watcher
 from ..store import FAILED, RUNNING, STOPPED, SUCCEEDED, TIMED_OUT, GroupRecord, Store
 from .base import Executor, TrialLaunch, TrialUpdate
-from .kubernetes_pod import pod_group
+from .kubernetes_pod import container_state, pod_group
 from .logs import follow_file, last_line
 
 #: Launch variables that describe the submitting machine, not the trial's image.
@@ -310,10 +310,7 @@ class KubernetesExecutor(Executor):
 
     def _finish(self, exp: _Exp, job: _Job, pod: dict[str, Any], phase: str) -> None:
         status = pod.get("status") or {}
-        term: dict[str, Any] = {}
-        for cs in status.get("containerStatuses") or []:
-            if cs.get("name") == "trial":
-                term = (cs.get("state") or {}).get("terminated") or {}
+        term = container_state(pod, "trial", "terminated")
         code = term.get("exitCode")
         eid = exp.launch.experiment
         if phase == "Succeeded":

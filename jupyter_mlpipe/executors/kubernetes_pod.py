@@ -70,3 +70,12 @@ def pod_group(group: GroupRecord, store: Store, paths: ClusterPaths, image: str 
                    group=group.id, environment=environment, timeout=group.timeout,
                    max_retries=group.max_retries, working_dir=group.project_dir)
     return pod, steps, env_vars
+
+
+def container_state(pod: Mapping[str, Any], container: str, state: str) -> dict[str, Any]:
+    """The ``state`` (``waiting``, ``running`` or ``terminated``) of ``container`` in ``pod``'s
+    status, or ``{}`` when it is not in that state (or not reported yet)."""
+    for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+        if cs.get("name") == container:
+            return dict((cs.get("state") or {}).get(state) or {})
+    return {}

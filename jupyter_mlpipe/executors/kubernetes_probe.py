@@ -27,6 +27,7 @@ from ..k8s.manifests import ClusterPaths
 from ..k8s.manifests.probe import CONTAINER, REPORT, ImageProbe, render_probe_job
 from ..k8s.watch import events
 from ..tracking.function_trial import TRIAL_MODULE, mismatch
+from .kubernetes_pod import container_state
 
 #: Waiting reasons that mean the image will not start without a change on the user's side.
 HOPELESS = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName",
@@ -150,7 +151,7 @@ def run_probe(client: KubeClient, probe: ImageProbe, say: OnLine) -> ImageReport
         return report
     if (pod.get("status") or {}).get("reason") == "DeadlineExceeded":
         raise _too_long(probe, "DeadlineExceeded")
-    state = _terminated(pod)
+    state = container_state(pod, CONTAINER, "terminated")
     detail = state.get("message") or state.get("reason") or (pod.get("status") or {}).get(
         "message") or "no message"
     tail = "\n".join(lines[-10:])
@@ -176,7 +177,7 @@ def _wait_for_pod(client: KubeClient, job: str, probe: ImageProbe, say: OnLine
         phase = status.get("phase") or "Pending"
         if phase in ("Succeeded", "Failed"):
             return pod
-        waiting = _waiting(pod)
+        waiting = container_state(pod, CONTAINER, "waiting")
         now = f"{phase} ({waiting.get('reason')})" if waiting.get("reason") else phase
         if now != shown:
             shown = now
@@ -194,18 +195,3 @@ def _too_long(probe: ImageProbe, last: str) -> ExecutorError:
     return ExecutorError(f"the probe of image {probe.image} did not finish within"
                          f" {probe.timeout:.0f} s (last seen: {last}) — a large image may need"
                          " longer: mlpipe config image_check_timeout=SECONDS")
-
-
-def _container_state(pod: Mapping[str, Any]) -> dict[str, Any]:
-    for cs in (pod.get("status") or {}).get("containerStatuses") or []:
-        if cs.get("name") == CONTAINER:
-            return dict(cs.get("state") or {})
-    return {}
-
-
-def _waiting(pod: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(_container_state(pod).get("waiting") or {})
-
-
-def _terminated(pod: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(_container_state(pod).get("terminated") or {})
