@@ -9,6 +9,7 @@ The shared volumes are the test's own folders, mounted "at the same paths".
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from jupyter_mlpipe.engine.driver import Driver
@@ -26,6 +27,16 @@ def make_executor(double: KubeDouble, store: Store, **kwargs: Any) -> Kubernetes
     kwargs.setdefault("image", "python:3.11-slim")
     kwargs.setdefault("watch_timeout", 5)
     return KubernetesExecutor(store, double.client(), paths, **kwargs)
+
+
+def notebook_env(double: KubeDouble, folder: Path, project: str) -> dict[str, str]:
+    """A notebook's ``MLPIPE_*`` settings for a cluster that is ``double``: its kubeconfig,
+    namespace ``lab`` (the double's), and ``folder`` as every volume."""
+    return {"MLPIPE_OUTPUTS_ROOT": str(folder / "outputs"),
+            "MLPIPE_KUBECONFIG": double.kubeconfig(folder / "kubeconfig"),
+            "MLPIPE_NAMESPACE": double.namespace, "MLPIPE_REPOS_ROOT": str(folder),
+            "MLPIPE_DATA_ROOT": str(folder), "MLPIPE_SUPERVISOR_IMAGE": "registry.local/lab:1",
+            "MLPIPE_PROJECT": project, "MLPIPE_USER": "tester", "MLPIPE_REGISTRY": ""}
 
 
 def drive(double: KubeDouble, store: Store, group: int) -> GroupRecord:

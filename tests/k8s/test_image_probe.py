@@ -28,6 +28,7 @@ from jupyter_mlpipe.k8s.manifests.probe import REPORT, ImageProbe, render_probe_
 from jupyter_mlpipe.store import Store
 from jupyter_mlpipe.tracking.function_trial import python_version
 
+from .contract_kit import notebook_env
 from .double import KubeDouble
 from .schemas import validate_core
 
@@ -161,12 +162,7 @@ def test_a_probe_that_takes_too_long_names_the_setting(kd: KubeDouble) -> None:
 @pytest.fixture
 def env(kd: KubeDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The notebook's settings: the double as the cluster, the test folders as volumes."""
-    values = {"MLPIPE_OUTPUTS_ROOT": str(tmp_path / "outputs"),
-              "MLPIPE_KUBECONFIG": kd.kubeconfig(tmp_path / "kubeconfig"),
-              "MLPIPE_NAMESPACE": "lab",
-              "MLPIPE_REPOS_ROOT": str(tmp_path), "MLPIPE_DATA_ROOT": str(tmp_path),
-              "MLPIPE_SUPERVISOR_IMAGE": "registry.local/lab:1", "MLPIPE_PROJECT": "fk8s",
-              "MLPIPE_USER": "tester", "MLPIPE_REGISTRY": "",
+    values = {**notebook_env(kd, tmp_path, "fk8s"),
               "MLPIPE_CONFIG": str(tmp_path / "config.yaml")}
     for key, value in values.items():
         monkeypatch.setenv(key, value)

@@ -23,6 +23,7 @@ import pytest
 from jupyter_mlpipe.api import Mlpipe
 from jupyter_mlpipe.store import Store
 
+from .contract_kit import notebook_env
 from .double import KubeDouble
 
 pytestmark = pytest.mark.integration
@@ -81,11 +82,7 @@ def kd() -> Iterator[KubeDouble]:
 @pytest.fixture
 def env(kd: KubeDouble, tmp_path: Path) -> dict[str, str]:
     """The notebook's settings: the double as the cluster, the test folders as volumes."""
-    return {"MLPIPE_OUTPUTS_ROOT": str(tmp_path / "outputs"),
-            "MLPIPE_KUBECONFIG": kd.kubeconfig(tmp_path / "kubeconfig"),
-            "MLPIPE_NAMESPACE": "lab", "MLPIPE_REPOS_ROOT": str(tmp_path),
-            "MLPIPE_DATA_ROOT": str(tmp_path), "MLPIPE_SUPERVISOR_IMAGE": "registry.local/lab:1",
-            "MLPIPE_PROJECT": "survive", "MLPIPE_USER": "tester", "MLPIPE_REGISTRY": ""}
+    return notebook_env(kd, tmp_path, "survive")
 
 
 def _project(tmp_path: Path, spec: str) -> Path:
