@@ -62,7 +62,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 # the next start, so the last one waits here; reap it, it is no leak
                 os.waitpid(child.pid, os.WNOHANG)
                 continue
-            lines.append(f"{child.pid}: {' '.join(child.cmdline())}")
+            command = " ".join(child.cmdline())
+            if "multiprocessing.resource_tracker" in command:
+                continue  # Python's own helper of this interpreter: it ends when pytest does
+            lines.append(f"{child.pid}: {command}")
             leaked.append(child)
         except (psutil.Error, ChildProcessError):
             continue  # ended meanwhile
